@@ -1,0 +1,670 @@
+"""Throughput of the public pages against a static file served by the same gunicorn.
+
+A benchmark run by hand, not a test. From the project root:
+
+    .venv/bin/python bench/pages.py [--duration 10] [--database-url postgres://...]
+
+It configures the production profile (DEBUG off, whitenoise's compressed manifest storage,
+persistent database connections), collects static files into a temporary STATIC_ROOT, migrates
+and seeds a PostgreSQL database, starts gunicorn (2 sync workers) on a free port of 127.0.0.1 and
+loads three addresses in turn with wrk (2 threads, 16 connections): one explainer page, the home
+page and site.css. It prints requests/s, p50 and p99 latency for each and the ratio of each page's
+requests/s to the static file's. The target is an explainer page at 0.35x the static file or
+better. Run it on an otherwise idle machine: wrk, gunicorn and PostgreSQL share its CPUs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = ROOT / "explainers" / "demo" / "explainer-seed.txt"
+DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/newsroom_bench"
+HOST = "127.0.0.1"
+WORKERS = 2
+WRK_THREADS = 2
+WRK_CONNECTIONS = 16
+TARGET_RATIO = 0.35
+FILLER_COUNT = 50
+FALLBACK_SLUG = "bench-seed-explainer"
+MARKER = "BENCH_JSON:"
+
+EXIT_MET = 0
+EXIT_NOT_MET = 1
+EXIT_ERROR = 2
+
+
+class BenchError(Exception):
+    """A problem that stops the benchmark; its message is printed as is."""
+
+
+@dataclass
+class Result:
+    name: str
+    path: str
+    size: int
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    socket_errors: str
+
+
+def log(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/pages.py",
+        description=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "Needs wrk (apt-get install -y wrk) and a PostgreSQL server that the database URL\n"
+            "reaches; the database is created when missing. Only 127.0.0.1 is loaded.\n"
+            "Exit status: 0 target met, 1 target missed, 2 the benchmark could not run."
+        ),
+    )
+    parser.add_argument(
+        "--duration",
+        type=int,
+        default=10,
+        metavar="SECONDS",
+        help="how long wrk loads each address (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=3,
+        metavar="SECONDS",
+        help="wrk warm-up per address before measuring, 0 for none (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE_URL,
+        metavar="URL",
+        help="PostgreSQL database to migrate, seed and serve from (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--reset-db",
+        action="store_true",
+        help="drop and recreate that database first; only for a throwaway benchmark database",
+    )
+    args = parser.parse_args(argv)
+    if args.duration < 1:
+        parser.error("--duration must be at least 1 second")
+    if args.warmup < 0:
+        parser.error("--warmup cannot be negative")
+    if urllib.parse.urlsplit(args.database_url).scheme not in {"postgres", "postgresql"}:
+        parser.error("--database-url must be a postgres:// or postgresql:// URL")
+    return args
+
+
+def check_tools() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(
+            "wrk is not installed. Install it with: apt-get install -y wrk",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_ERROR)
+    missing = [m for m in ("django", "gunicorn", "psycopg") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise BenchError(
+            f"{sys.executable} cannot import {', '.join(missing)}. "
+            "Run with the project's virtual environment: .venv/bin/python bench/pages.py"
+        )
+    if not (ROOT / "manage.py").is_file():
+        raise BenchError(f"No manage.py in {ROOT}; is bench/pages.py inside the project?")
+    return wrk
+
+
+# --- Database -------------------------------------------------------------------------------
+
+
+def ensure_database(url: str, reset: bool) -> None:
+    """Create the database named in ``url`` when missing (and drop it first with ``reset``)."""
+    try:
+        import psycopg
+        from psycopg import sql
+    except ImportError:
+        ensure_database_with_createdb(url, reset)
+        return
+    dbname = psycopg.conninfo.conninfo_to_dict(url).get("dbname")
+    if not dbname:
+        raise BenchError(f"The database URL names no database: {url}")
+    try:
+        with psycopg.connect(url, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
+            if reset:
+                log(f"dropping database {dbname}")
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(dbname)
+                    )
+                )
+            found = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)
+            ).fetchone()
+            if not found:
+                log(f"creating database {dbname}")
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    except psycopg.Error as exc:
+        raise BenchError(f"Cannot prepare PostgreSQL database {dbname!r}: {exc}") from exc
+
+
+def ensure_database_with_createdb(url: str, reset: bool) -> None:
+    parts = urllib.parse.urlsplit(url)
+    dbname = parts.path.lstrip("/")
+    options = []
+    if parts.hostname:
+        options += ["-h", parts.hostname]
+    if parts.port:
+        options += ["-p", str(parts.port)]
+    if parts.username:
+        options += ["-U", urllib.parse.unquote(parts.username)]
+    env = dict(os.environ)
+    if parts.password:
+        env["PGPASSWORD"] = urllib.parse.unquote(parts.password)
+    if reset:
+        subprocess.run(["dropdb", *options, "--if-exists", "--force", dbname], env=env, check=False)
+    done = subprocess.run(
+        ["createdb", *options, dbname], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0 and "already exists" not in done.stderr:
+        raise BenchError(f"createdb {dbname} failed: {done.stderr.strip()}")
+
+
+# --- Django management commands ----------------------------------------------------------------
+
+
+def bench_environment(database_url: str, static_root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+            "DJANGO_ENV": "production",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DJANGO_SECURE_COOKIES": "false",
+            "DJANGO_HSTS_SECONDS": "0",
+            "DATABASE_URL": database_url,
+            "DJANGO_CONN_MAX_AGE": "600",
+            "DJANGO_STATIC_ROOT": str(static_root),
+            "DJANGO_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    if check and done.returncode != 0:
+        output = (done.stdout + done.stderr).strip()
+        shown = " ".join(a if "\n" not in a else "<snippet>" for a in args)
+        raise BenchError(f"manage.py {shown} failed:\n{output}")
+    return done
+
+
+def shell_json(env: dict[str, str], code: str, **values: object) -> dict:
+    """Run ``code`` in ``manage.py shell`` and return the JSON it prints after MARKER.
+
+    Each of ``values`` is assigned, as a Python literal, to a variable of that name first.
+    """
+    prelude = "".join(f"{key} = {value!r}\n" for key, value in {"MARKER": MARKER, **values}.items())
+    done = manage(env, "shell", "--no-imports", "-c", prelude + code)
+    for line in done.stdout.splitlines():
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER) :])
+    raise BenchError(f"manage.py shell printed no result:\n{done.stdout}{done.stderr}")
+
+
+def read_seed_file() -> dict:
+    """The seed explainer's fields, read the simple way, for when import_explainers is missing."""
+    headings = {
+        "what's happening?": "whats_happening",
+        "why it's important?": "why_its_important",
+        "what's next?": "whats_next",
+    }
+    fields = {name: [] for name in headings.values()}
+    headline = "Security guarantees for Ukraine on the table at the White House"
+    current = None
+    ai_generated = False
+    lines = SEED_FILE.read_text(encoding="utf-8").splitlines() if SEED_FILE.is_file() else []
+    for number, raw in enumerate(lines):
+        line = raw.strip()
+        key = line.lower().replace("\u2019", "'")
+        if key in headings:
+            current = headings[key]
+        elif key == "ai generated content":
+            ai_generated, current = True, None
+        elif key.startswith("do you find this article useful"):
+            current = None
+        elif current:
+            fields[current].append(line)
+        elif number == 0 and line and not line.endswith("?"):
+            headline = line
+    data = {name: "\n\n".join(p for p in parts if p) for name, parts in fields.items()}
+    filler = "The bench seed file was not found, so this section holds placeholder text."
+    for name in data:
+        data[name] = data[name] or filler
+    return {"headline": headline, "ai_generated": ai_generated, **data}
+
+
+SEED_FALLBACK_CODE = """
+import json
+from django.utils import timezone
+from explainers.models import Explainer
+data = json.loads(DATA)
+obj, created = Explainer.objects.get_or_create(
+    slug=SLUG,
+    defaults=dict(data, status="published", published_at=timezone.now()),
+)
+if obj.status != "published" or obj.published_at is None or obj.published_at > timezone.now():
+    obj.status = "published"
+    obj.published_at = timezone.now()
+    obj.save()
+print(MARKER + json.dumps({"created": created}))
+"""
+
+FILLER_CODE = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from explainers.models import Explainer, Topic
+data = json.loads(DATA)
+topics = [
+    Topic.objects.get_or_create(slug=f"bench-{name.lower()}", defaults={"name": f"Bench {name}"})[0]
+    for name in ("World", "Politics", "Economy", "Science", "Climate")
+]
+existing = set(
+    Explainer.objects.filter(slug__startswith="bench-filler-").values_list("slug", flat=True)
+)
+now = timezone.now()
+created = 0
+for i in range(1, COUNT + 1):
+    slug = f"bench-filler-{i:02d}"
+    if slug in existing:
+        continue
+    Explainer.objects.create(
+        headline=f"Bench explainer {i}: {data['headline']}"[:200],
+        slug=slug,
+        whats_happening=data["whats_happening"],
+        why_its_important=data["why_its_important"],
+        whats_next=data["whats_next"],
+        ai_generated=data["ai_generated"],
+        topic=topics[i % len(topics)],
+        status="published",
+        published_at=now - timedelta(hours=i),
+    )
+    created += 1
+print(MARKER + json.dumps({"created": created}))
+"""
+
+PICK_CODE = """
+import json
+from explainers.models import Explainer
+published = Explainer.objects.published()
+target = (
+    published.exclude(import_digest="").order_by("-published_at").first()
+    or published.filter(headline=HEADLINE).first()
+    or published.filter(slug=SLUG).first()
+)
+path = None
+if target is not None:
+    try:
+        path = target.get_absolute_url()
+    except Exception:
+        path = f"/explainers/{target.slug}/"
+print(MARKER + json.dumps({
+    "published": published.count(),
+    "slug": target.slug if target else None,
+    "path": path,
+}))
+"""
+
+STATIC_CODE = """
+import json
+from django.contrib.staticfiles.storage import staticfiles_storage as storage
+name = "css/site.css"
+try:
+    url = storage.url(name)
+except ValueError:
+    names = sorted(storage.hashed_files, key=lambda n: (not n.endswith(".css"), n))
+    name = names[0] if names else None
+    url = storage.url(name) if name else None
+print(MARKER + json.dumps({"name": name, "url": url}))
+"""
+
+
+def seed(env: dict[str, str]) -> tuple[str, int]:
+    """Put the seed explainer and the fillers in place; return the explainer's path and count."""
+    seed_data = read_seed_file()
+    imported = manage(
+        env, "import_explainers", "--publish", str(SEED_FILE.relative_to(ROOT)), check=False
+    )
+    if imported.returncode == 0:
+        log("seed explainer imported with import_explainers --publish")
+    else:
+        output = (imported.stdout + imported.stderr).strip()
+        if "Unknown command" in output:
+            log("import_explainers does not exist (yet); creating the seed explainer directly")
+        else:
+            last = output.splitlines()[-1] if output else "no output"
+            log(f"import_explainers failed ({last}); creating the seed explainer directly")
+        shell_json(env, SEED_FALLBACK_CODE, DATA=json.dumps(seed_data), SLUG=FALLBACK_SLUG)
+    made = shell_json(env, FILLER_CODE, DATA=json.dumps(seed_data), COUNT=FILLER_COUNT)
+    log(f"{made['created']} filler explainers created")
+    picked = shell_json(env, PICK_CODE, HEADLINE=seed_data["headline"], SLUG=FALLBACK_SLUG)
+    if not picked["path"]:
+        raise BenchError("No published explainer to load after seeding the database.")
+    return picked["path"], picked["published"]
+
+
+def static_path(env: dict[str, str]) -> str:
+    found = shell_json(env, STATIC_CODE)
+    if not found["url"]:
+        raise BenchError("The static files manifest is empty; collectstatic found nothing.")
+    if found["name"] != "css/site.css":
+        log(f"css/site.css is not in the manifest; using {found['name']} instead")
+    return urllib.parse.urlsplit(found["url"]).path
+
+
+# --- Serving and loading --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # a redirect is an answer other than 200: report it, do not follow it
+
+
+# No proxies: every request goes straight to 127.0.0.1.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)
+
+
+def fetch(url: str, timeout: float = 10) -> tuple[int, bytes, str]:
+    """(status, body, Location) of a GET, without following redirects."""
+    try:
+        with OPENER.open(url, timeout=timeout) as response:
+            return response.status, response.read(), ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read(), exc.headers.get("Location", "")
+
+
+def start_gunicorn(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "newsroom.wsgi:application",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"{HOST}:{port}",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+    ]
+    with log_path.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()  # the master stops its workers gracefully on SIGTERM
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its workers
+        process.wait(timeout=10)
+
+
+def log_tail(log_path: Path, lines: int = 30) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_until_answering(
+    process: subprocess.Popen, url: str, log_path: Path, timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(
+                f"gunicorn exited with status {process.returncode}:\n{log_tail(log_path)}"
+            )
+        try:
+            fetch(url, timeout=2)
+            return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    raise BenchError(f"gunicorn did not answer within {timeout:.0f}s:\n{log_tail(log_path)}")
+
+
+def check_ok(name: str, url: str) -> int:
+    status, body, location = fetch(url)
+    if status != 200:
+        where = f" (redirect to {location})" if location else ""
+        raise BenchError(
+            f"GET {url} ({name}) answered {status}{where}, not 200. The benchmark needs every "
+            "address to answer 200: are the view, its URL and its template in place?"
+        )
+    return len(body)
+
+
+TIME_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def parse_wrk(output: str) -> dict:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    latencies = {
+        pct: float(value) * TIME_UNITS_MS[unit]
+        for pct, value, unit in re.findall(
+            r"^\s*(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE
+        )
+    }
+    if not rps or not total or set(latencies) != {"50", "99"}:
+        raise BenchError(f"Cannot read wrk's output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "rps": float(rps.group(1)),
+        "requests": int(total.group(1)),
+        "p50_ms": latencies["50"],
+        "p99_ms": latencies["99"],
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "socket_errors": (
+            "connect {}, read {}, write {}, timeout {}".format(*sockets.groups()) if sockets else ""
+        ),
+    }
+
+
+def run_wrk(wrk: str, url: str, duration: int) -> dict:
+    command = [
+        wrk,
+        f"-t{WRK_THREADS}",
+        f"-c{WRK_CONNECTIONS}",
+        f"-d{duration}s",
+        "--latency",
+        url,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+def cpu_busy_percent(interval: float = 1.0) -> float | None:
+    """Share of all CPUs busy over ``interval`` seconds, from /proc/stat (Linux only)."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        return sum(values), idle
+
+    try:
+        total_1, idle_1 = sample()
+        time.sleep(interval)
+        total_2, idle_2 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total_2 - total_1
+    return 100.0 * (total - (idle_2 - idle_1)) / total if total else None
+
+
+# --- Report ---------------------------------------------------------------------------------
+
+
+def format_ms(value: float) -> str:
+    return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
+
+
+def report(results: list[Result], duration: int, busy_before: float | None) -> bool:
+    print()
+    print(
+        f"gunicorn {WORKERS} sync workers, PostgreSQL, DEBUG off; "
+        f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{duration}s against {HOST}"
+    )
+    busy = "unknown" if busy_before is None else f"{busy_before:.0f}%"
+    print(
+        f"{os.cpu_count()} CPUs, {busy} busy just before loading "
+        "(anything else running on the machine skews the numbers)"
+    )
+    header = f"{'':<16}{'req/s':>10}{'p50':>12}{'p99':>12}{'requests':>10}{'bytes':>9}  path"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r.name:<16}{r.rps:>10.1f}{format_ms(r.p50_ms):>12}{format_ms(r.p99_ms):>12}"
+            f"{r.requests:>10}{r.size:>9}  {r.path}"
+        )
+    for r in results:
+        if r.socket_errors:
+            print(f"note: {r.name}: socket errors {r.socket_errors}")
+    static = results[-1]
+    print()
+    ratios = {r.name: r.rps / static.rps if static.rps else 0.0 for r in results[:-1]}
+    for name, ratio in ratios.items():
+        print(f"{name + ' / static:':<26}{ratio:.3f}x")
+    ratio = ratios["explainer page"]
+    met = ratio >= TARGET_RATIO
+    verdict = "MET" if met else "NOT MET"
+    print(f"Target explainer page >= {TARGET_RATIO:.2f}x static: {verdict} ({ratio:.3f}x)")
+    return met
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        wrk = check_tools()
+        ensure_database(args.database_url, args.reset_db)
+        with tempfile.TemporaryDirectory(prefix="newsroom-bench-") as tmp:
+            static_root = Path(tmp) / "static"
+            env = bench_environment(args.database_url, static_root)
+            log(f"collectstatic into {static_root}")
+            manage(env, "collectstatic", "--noinput", "-v", "0")
+            log("migrate")
+            manage(env, "migrate", "--noinput", "-v", "0")
+            explainer_path, published = seed(env)
+            log(f"{published} published explainers; loading {explainer_path}")
+            if published < 21:
+                log("warning: fewer than 21 published explainers, the home page is not full")
+            targets = [
+                ("explainer page", explainer_path),
+                ("home page", "/"),
+                ("static file", static_path(env)),
+            ]
+            port = free_port()
+            base = f"http://{HOST}:{port}"
+            log_path = Path(tmp) / "gunicorn.log"
+            log(f"starting gunicorn on {base}")
+            process = start_gunicorn(env, port, log_path)
+            try:
+                wait_until_answering(process, base + targets[-1][1], log_path)
+                sizes = {path: check_ok(name, base + path) for name, path in targets}
+                busy_before = cpu_busy_percent()
+                if args.warmup:
+                    log(f"warming up, {args.warmup}s per address")
+                    for _, path in targets:
+                        run_wrk(wrk, base + path, args.warmup)
+                results = []
+                for name, path in targets:
+                    log(f"loading {name} for {args.duration}s")
+                    measured = run_wrk(wrk, base + path, args.duration)
+                    if measured["non_2xx"]:
+                        raise BenchError(
+                            f"{name} ({path}): wrk saw {measured['non_2xx']} responses other "
+                            f"than 2xx or 3xx; the numbers would be meaningless.\n"
+                            f"gunicorn log:\n{log_tail(log_path)}"
+                        )
+                    measured.pop("non_2xx")
+                    results.append(Result(name=name, path=path, size=sizes[path], **measured))
+            finally:
+                log("stopping gunicorn")
+                stop_gunicorn(process)
+            met = report(results, args.duration, busy_before)
+            return EXIT_MET if met else EXIT_NOT_MET
+    except BenchError as exc:
+        print(f"\nbench/pages.py: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\nbench/pages.py: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

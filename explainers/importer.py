@@ -1,0 +1,296 @@
+"""Import explainers from the plain-text files the newsroom's tools produce.
+
+A file looks like the page it came from (see ``explainers/demo/explainer-seed.txt``)::
+
+    What is the story about?          <- optional lead-in, ignored
+    A headline                        <- optional; derived from What's Happening when absent
+    What's Happening?
+    One paragraph per line.
+    Why It's Important?
+    ...
+    What's Next?
+    ...
+    AI Generated Content              <- marks the explainer as AI generated
+    Do you find this article useful?  <- page furniture, ignored
+
+Parsing never touches the database and reports every problem it finds at once, so an
+editor can fix a file in one pass. ``import_parsed`` is the only function here that writes;
+the admin's "Import from text" page and the ``import_explainers`` command both use it.
+"""
+
+import codecs
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from .models import SECTIONS, Explainer
+from .services import explainer_publish, unique_slug
+from .text import first_sentence, truncate_at_word
+
+MAX_FILE_BYTES = 1024 * 1024
+HEADLINE_MAX_LENGTH = Explainer._meta.get_field("headline").max_length
+DERIVED_HEADLINE_LENGTH = 110
+
+# Editors' tools save with LF, CRLF or (old Mac exports) a lone CR; str.splitlines() would
+# also split at form feeds and U+2028, which would make line numbers disagree with editors.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
+_WHITESPACE = re.compile(r"\s+")
+
+_HEADING_KEYS = {
+    "what's happening": "whats_happening",
+    "why it's important": "why_its_important",
+    "what's next": "whats_next",
+}
+_HEADINGS = {name: heading for name, heading, _ in SECTIONS}
+_LEAD_IN = "what is the story about"
+_AI_MARKER = "ai generated content"
+_FURNITURE = "do you find this article useful"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a document, located as precisely as the parser can."""
+
+    message: str
+    line: int | None = None
+    section: str | None = None
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+
+
+class ParseError(Exception):
+    """A document that cannot be imported; ``problems`` lists everything wrong with it."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass(frozen=True)
+class ParsedExplainer:
+    headline: str
+    headline_derived: bool
+    whats_happening: str
+    why_its_important: str
+    whats_next: str
+    ai_generated: bool
+    digest: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    explainer: Explainer
+    action: str  # "created", "unchanged" or "published"
+
+
+def _key(line: str) -> str:
+    """The spelling-insensitive form of a line, for recognising headings and markers."""
+    key = _WHITESPACE.sub(" ", line.translate(_APOSTROPHES)).strip().casefold()
+    if key[-1:] in ("?", ":"):
+        key = key[:-1].rstrip()
+    return key
+
+
+def _clean(line: str) -> str:
+    # Pages render paragraphs with runs of white space collapsed (text.paragraphs), so
+    # storing them collapsed keeps the digest blind to differences no reader can see.
+    return _WHITESPACE.sub(" ", line).strip()
+
+
+def _digest(headline: str, ai_generated: bool, sections: dict[str, list[str]]) -> str:
+    canonical = [headline, ai_generated, [sections[name] for name, _, _ in SECTIONS]]
+    payload = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def parse_text(text: str) -> ParsedExplainer:
+    """Parse one document; raise ``ParseError`` listing every problem found."""
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise ParseError([Problem("The file is empty.")])
+    lines = _LINE_BREAK.split(text)
+
+    # A NUL almost always means a binary or UTF-16 file; every other message would be noise.
+    nul_lines = [number for number, line in enumerate(lines, 1) if "\x00" in line]
+    if nul_lines:
+        raise ParseError(
+            [
+                Problem(
+                    "The file contains NUL bytes, so it is not plain text "
+                    "(is it UTF-16 or a word-processor file?). Save it as UTF-8 text.",
+                    line=nul_lines[0],
+                )
+            ]
+        )
+
+    problems: list[Problem] = []
+    headline = ""
+    headline_line: int | None = None
+    ai_generated = False
+    sections: dict[str, list[str]] = {}
+    heading_lines: dict[str, int] = {}
+    current: str | None = None
+
+    for number, line in enumerate(lines, 1):
+        paragraph = _clean(line)
+        if not paragraph:
+            continue
+        key = _key(paragraph)
+        if key == _AI_MARKER:
+            ai_generated = True
+        elif key == _FURNITURE:
+            pass
+        elif key in _HEADING_KEYS:
+            name = _HEADING_KEYS[key]
+            if name in heading_lines:
+                problems.append(
+                    Problem(
+                        f"{_HEADINGS[name]} appears twice (first on line {heading_lines[name]}).",
+                        line=number,
+                        section=_HEADINGS[name],
+                    )
+                )
+                current = None
+            else:
+                heading_lines[name] = number
+                sections[name] = []
+                current = name
+        elif current is not None:
+            sections[current].append(paragraph)
+        elif heading_lines:
+            pass  # under a repeated heading, already reported; don't pad the first one
+        elif key == _LEAD_IN:
+            pass
+        elif headline_line is None:
+            headline, headline_line = paragraph, number
+            if len(headline) > HEADLINE_MAX_LENGTH:
+                problems.append(
+                    Problem(
+                        f"The headline is {len(headline)} characters long; "
+                        f"the limit is {HEADLINE_MAX_LENGTH}.",
+                        line=number,
+                    )
+                )
+        else:
+            problems.append(
+                Problem(
+                    "Only one line, the headline, may come before the first heading; "
+                    f"the headline is on line {headline_line}.",
+                    line=number,
+                )
+            )
+
+    if not heading_lines:
+        # Reported alone: "missing" three times and "extra headline" for every line of text
+        # would bury the one thing to fix.
+        raise ParseError(
+            [
+                Problem(
+                    "No section headings found. What's Happening?, Why It's Important? and "
+                    "What's Next? must each be on a line of their own."
+                )
+            ]
+        )
+
+    for name, heading, _ in SECTIONS:
+        if name not in heading_lines:
+            problems.append(Problem(f"{heading} is missing.", section=heading))
+        elif not sections[name]:
+            problems.append(
+                Problem(
+                    f"{heading} has no text under it.", line=heading_lines[name], section=heading
+                )
+            )
+    if problems:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise ParseError(problems)
+
+    digest = _digest(headline, ai_generated, sections)
+    headline_derived = not headline
+    if headline_derived:
+        first = first_sentence(sections["whats_happening"][0])
+        headline = truncate_at_word(first, DERIVED_HEADLINE_LENGTH)
+    return ParsedExplainer(
+        headline=headline,
+        headline_derived=headline_derived,
+        whats_happening="\n\n".join(sections["whats_happening"]),
+        why_its_important="\n\n".join(sections["why_its_important"]),
+        whats_next="\n\n".join(sections["whats_next"]),
+        ai_generated=ai_generated,
+        digest=digest,
+    )
+
+
+def parse_bytes(data: bytes) -> ParsedExplainer:
+    """Parse one uploaded or read file: at most 1 MiB of UTF-8, with or without a BOM."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ParseError([Problem("The file is larger than 1 MiB, the most one import accepts.")])
+    body, offset = data, 0
+    if data.startswith(codecs.BOM_UTF8):
+        body, offset = data[len(codecs.BOM_UTF8) :], len(codecs.BOM_UTF8)
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = len(_LINE_BREAK.split(body[: error.start].decode("utf-8")))
+        hint = ""
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            hint = " It looks like UTF-16."
+        raise ParseError(
+            [
+                Problem(
+                    f"The file is not UTF-8 text: byte 0x{body[error.start]:02X} at offset "
+                    f"{error.start + offset} cannot be read.{hint} Save the file as UTF-8.",
+                    line=line,
+                )
+            ]
+        ) from None
+    return parse_text(decoded)
+
+
+@transaction.atomic
+def import_parsed(
+    *,
+    documents: Sequence[ParsedExplainer],
+    publish: bool = False,
+    user: AbstractBaseUser | None = None,
+) -> list[Outcome]:
+    """Create a draft explainer for each document not imported before; publish if asked.
+
+    Documents are identified by their digest, so importing the same text again changes
+    nothing, and an existing explainer is never overwritten: editors may have improved it
+    since. One transaction, so a batch lands whole or not at all.
+    """
+    outcomes = []
+    for document in documents:
+        # Locking the row keeps two concurrent imports from both publishing the same draft.
+        existing = (
+            Explainer.objects.select_for_update().filter(import_digest=document.digest).first()
+        )
+        if existing is None:
+            explainer = Explainer.objects.create(
+                headline=document.headline,
+                slug=unique_slug(document.headline),
+                whats_happening=document.whats_happening,
+                why_its_important=document.why_its_important,
+                whats_next=document.whats_next,
+                ai_generated=document.ai_generated,
+                import_digest=document.digest,
+                created_by=user,
+                updated_by=user,
+            )
+            if publish:
+                explainer_publish(explainers=[explainer], user=user)
+            outcomes.append(Outcome(explainer, "created"))
+        elif publish and existing.status == Explainer.Status.DRAFT:
+            explainer_publish(explainers=[existing], user=user)
+            outcomes.append(Outcome(existing, "published"))
+        else:
+            outcomes.append(Outcome(existing, "unchanged"))
+    return outcomes

@@ -1,0 +1,95 @@
+"""``manage.py import_explainers [--publish] PATH...``: import explainers from text files."""
+
+from collections import Counter
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from explainers.importer import (
+    MAX_FILE_BYTES,
+    ParsedExplainer,
+    ParseError,
+    import_parsed,
+    parse_bytes,
+)
+
+# The order actions are counted in the summary line.
+ACTIONS = ("created", "published", "unchanged")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import explainers from plain-text files, or from every *.txt file under a folder. "
+        "All files are checked first: if any has a problem, nothing is imported. A file "
+        "imported before is left alone, so running the command twice is harmless."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "paths", nargs="+", metavar="PATH", help="A text file, or a folder searched for *.txt."
+        )
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Publish the imported explainers, including drafts imported earlier.",
+        )
+
+    def handle(self, *args, paths, publish, verbosity, **options):
+        files, errors = _collect(paths)
+        documents: list[tuple[Path, ParsedExplainer]] = []
+        for path in files:
+            try:
+                # One byte past the limit is enough for the parser to refuse an oversized
+                # file without reading all of it into memory.
+                with path.open("rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+                documents.append((path, parse_bytes(data)))
+            except OSError as error:
+                errors.append((path, f"cannot be read ({error.strerror or error})."))
+            except ParseError as error:
+                errors.extend((path, str(problem)) for problem in error.problems)
+
+        if errors:
+            for path, message in errors:
+                self.stderr.write(f"{path}: {message}")
+            bad = len({path for path, _ in errors})
+            raise CommandError(f"{bad} {_plural(bad, 'path')} with problems; nothing was imported.")
+
+        outcomes = import_parsed(documents=[document for _, document in documents], publish=publish)
+        if verbosity < 1:
+            return
+        for (path, _), outcome in zip(documents, outcomes, strict=True):
+            explainer = outcome.explainer
+            if outcome.action == "created":
+                note = f" ({explainer.get_status_display().lower()})"
+            elif outcome.action == "unchanged":
+                note = " (already imported)"
+            else:
+                note = ""
+            self.stdout.write(f"{outcome.action:<9} {path} -> {explainer.get_absolute_url()}{note}")
+        counts = Counter(outcome.action for outcome in outcomes)
+        summary = ", ".join(f"{counts[action]} {action}" for action in ACTIONS if counts[action])
+        self.stdout.write(f"{len(outcomes)} {_plural(len(outcomes), 'file')}: {summary}")
+
+
+def _collect(names: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files named, and found under the folders named, each once; and the bad paths."""
+    files: dict[Path, Path] = {}
+    errors: list[tuple[Path, str]] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not found:
+                errors.append((path, "the folder holds no .txt files."))
+            for file in found:
+                files.setdefault(file.resolve(), file)
+        elif path.is_file():
+            files.setdefault(path.resolve(), path)
+        else:
+            errors.append((path, "no such file or folder."))
+    return list(files.values()), errors
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"

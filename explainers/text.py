@@ -1,0 +1,47 @@
+"""Plain-text helpers shared by the pages, the admin and the importer.
+
+Sections are stored as plain text with paragraphs separated by blank lines; nothing
+here produces HTML, so templates keep escaping everything.
+"""
+
+import re
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+_WHITESPACE = re.compile(r"\s+")
+# A sentence ends at . ! or ? (optionally closed by a quote or bracket) before white space.
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+# Abbreviations that end in a full stop without ending the sentence ("U.S.", "Mr.").
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Za-z]\.)+[A-Za-z]?|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Gen|Sen|Rep|Gov|Lt|Col"
+    r"|Capt|Sgt|No|Inc|Ltd|Co|Corp|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec))"
+    r"\.$"
+)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Split section text at blank lines; a single line break inside a paragraph is a space."""
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return [
+        _WHITESPACE.sub(" ", chunk).strip()
+        for chunk in _PARAGRAPH_BREAK.split(text)
+        if chunk.strip()
+    ]
+
+
+def first_sentence(text: str) -> str:
+    """Return the first sentence of ``text``, not fooled by abbreviations such as "U.S."."""
+    flat = _WHITESPACE.sub(" ", text or "").strip()
+    for match in _SENTENCE_END.finditer(flat):
+        if not _ABBREVIATION.search(flat[: match.end()]):
+            return flat[: match.end()]
+    return flat
+
+
+def truncate_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Shorten ``text`` to at most ``limit`` characters, cutting between words."""
+    text = _WHITESPACE.sub(" ", text or "").strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(ellipsis) + 1]
+    cut = cut[: cut.rindex(" ")] if " " in cut else cut[: limit - len(ellipsis)]
+    return cut.rstrip(" ,;:-–—") + ellipsis

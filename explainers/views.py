@@ -1,0 +1,71 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils.cache import patch_cache_control
+from django.views.generic import DetailView, ListView
+
+from . import structured_data
+from .models import Explainer
+
+# Saves within this long of publication are part of publishing, not an update readers need.
+UPDATE_GRACE = timedelta(minutes=5)
+
+
+def explainer_page_context(request, explainer: Explainer) -> dict:
+    """What the explainer template needs, for the public page and the staff preview alike."""
+    url = request.build_absolute_uri(explainer.get_absolute_url())
+    image_url = request.build_absolute_uri(explainer.image.url) if explainer.image else None
+    return {
+        "explainer": explainer,
+        "canonical_url": url,
+        "structured_data": structured_data.as_script(
+            structured_data.news_article(explainer, url=url, image_url=image_url)
+        ),
+        "show_updated": bool(
+            explainer.published_at and explainer.updated_at - explainer.published_at > UPDATE_GRACE
+        ),
+    }
+
+
+class PublicCacheMixin:
+    """Let shared caches keep reader pages briefly; every anonymous reader gets the same bytes."""
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+        return response
+
+
+class ExplainerListView(PublicCacheMixin, ListView):
+    template_name = "explainers/explainer_list.html"
+    context_object_name = "explainers"
+    paginate_by = settings.EXPLAINERS_PER_PAGE
+
+    def get_queryset(self):
+        return (
+            Explainer.objects.published()
+            .select_related("topic")
+            .only(
+                "headline",
+                "slug",
+                "whats_happening",
+                "published_at",
+                "ai_generated",
+                "topic__name",
+                "topic__slug",
+            )
+            .order_by("-published_at", "-pk")
+        )
+
+
+class ExplainerDetailView(PublicCacheMixin, DetailView):
+    template_name = "explainers/explainer_detail.html"
+
+    def get_queryset(self):
+        return Explainer.objects.published().select_related("topic").prefetch_related("sources")
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            **explainer_page_context(self.request, self.object),
+        }

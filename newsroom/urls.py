@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Newsroom"
+admin.site.site_title = "Newsroom admin"
+admin.site.index_title = "Explainers and ratings"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("explainers.urls")),
+]
+
+# In production the web server or a bucket serves uploads (README.md, "Production").
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,31 @@
+import pytest
+
+from tests.factories import ExplainerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads made by tests land in a temporary folder, never in var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def published_explainer(db):
+    return ExplainerFactory(published=True)
+
+
+@pytest.fixture
+def draft_explainer(db):
+    return ExplainerFactory()
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="chief", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client

@@ -1,0 +1,113 @@
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from explainers import text
+from explainers.models import Explainer
+from explainers.services import explainer_publish, explainer_unpublish, unique_slug
+from tests.factories import ExplainerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_published_includes_a_published_explainer():
+    """published() returns an explainer whose publication time has come."""
+    explainer = ExplainerFactory(published=True)
+    assert list(Explainer.objects.published()) == [explainer]
+
+
+def test_published_excludes_drafts():
+    """published() never returns a draft."""
+    ExplainerFactory()
+    assert not Explainer.objects.published().exists()
+
+
+def test_published_excludes_unpublished():
+    """published() never returns an explainer taken off the site."""
+    ExplainerFactory(status=Explainer.Status.UNPUBLISHED, published_at=timezone.now())
+    assert not Explainer.objects.published().exists()
+
+
+def test_published_excludes_future_publication_time():
+    """published() hides an explainer until its publication time."""
+    ExplainerFactory(published=True, published_at=timezone.now() + timedelta(minutes=5))
+    assert not Explainer.objects.published().exists()
+
+
+def test_database_refuses_published_without_time():
+    """The database itself refuses a published explainer with no publication time."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExplainerFactory(status=Explainer.Status.PUBLISHED, published_at=None)
+
+
+def test_database_refuses_image_without_alt_text():
+    """The database itself refuses a lead image without a description."""
+    explainer = ExplainerFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Explainer.objects.filter(pk=explainer.pk).update(image="explainers/x.png", image_alt="")
+
+
+def test_summary_is_the_first_sentence_despite_abbreviations():
+    """The list summary is What's Happening's first sentence, not cut at "U.S."."""
+    explainer = ExplainerFactory.build(
+        whats_happening="The U.S. envoy Mr. Witkoff spoke on Monday. Leaders listened."
+    )
+    assert explainer.summary == "The U.S. envoy Mr. Witkoff spoke on Monday."
+
+
+def test_sections_come_in_reading_order_with_paragraphs():
+    """sections() yields the three headings in order, each with its paragraphs."""
+    explainer = ExplainerFactory.build(
+        whats_happening="One.\n\nTwo\nlines.", why_its_important="Three.", whats_next="Four."
+    )
+    assert explainer.sections() == [
+        ("whats_happening", "What's Happening?", ["One.", "Two lines."]),
+        ("why_its_important", "Why It's Important?", ["Three."]),
+        ("whats_next", "What's Next?", ["Four."]),
+    ]
+
+
+def test_paragraphs_ignore_extra_blank_lines_and_crlf():
+    """Blank lines, however many and however ended, only separate paragraphs."""
+    assert text.paragraphs("\r\nA\r\n\r\n \r\n\r\nB\r\n") == ["A", "B"]
+
+
+def test_truncate_at_word_cuts_between_words():
+    """A long text is shortened at a word boundary, ellipsis included in the limit."""
+    result = text.truncate_at_word("alpha beta gamma delta", 14)
+    assert result == "alpha beta…"
+    assert len(result) <= 14
+
+
+def test_unique_slug_adds_a_number_when_taken():
+    """A slug already in use gets -2, then -3."""
+    ExplainerFactory(slug="talks-resume")
+    ExplainerFactory(slug="talks-resume-2")
+    assert unique_slug("Talks resume") == "talks-resume-3"
+
+
+def test_unique_slug_of_a_headline_without_letters():
+    """A headline with nothing sluggable still yields a usable slug."""
+    assert unique_slug("¿?") == "explainer"
+
+
+def test_publish_sets_time_and_keeps_first_publication():
+    """Publishing stamps the time once; re-publishing keeps the first time."""
+    user = UserFactory()
+    explainer = ExplainerFactory()
+    assert explainer_publish(explainers=[explainer], user=user) == 1
+    first = explainer.published_at
+    assert explainer.is_public and explainer.updated_by == user
+    explainer_unpublish(explainers=[explainer], user=user)
+    assert explainer.status == Explainer.Status.UNPUBLISHED
+    explainer_publish(explainers=[explainer], user=user)
+    explainer.refresh_from_db()
+    assert explainer.published_at == first
+
+
+def test_publish_skips_what_is_already_published():
+    """Publishing a published explainer changes nothing and is not counted."""
+    explainer = ExplainerFactory(published=True)
+    assert explainer_publish(explainers=[explainer]) == 0

@@ -1,0 +1,174 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import ExplainerFactory, SourceFactory, TopicFactory
+
+pytestmark = pytest.mark.django_db
+
+HOME = reverse("explainers:list")
+
+
+def test_home_lists_published_newest_first(client):
+    """The home page lists published explainers, newest first."""
+    now = timezone.now()
+    older = ExplainerFactory(published=True, published_at=now - timedelta(days=2))
+    newer = ExplainerFactory(published=True, published_at=now - timedelta(days=1))
+    response = client.get(HOME)
+    assert response.status_code == 200
+    assert list(response.context["explainers"]) == [newer, older]
+
+
+def test_home_never_shows_drafts(client, draft_explainer):
+    """A draft's headline never appears on the home page."""
+    response = client.get(HOME)
+    assert draft_explainer.headline not in response.text
+    assert "No explainers have been published yet." in response.text
+
+
+def test_home_shows_summary_time_and_topic(client):
+    """Each item shows its headline link, first sentence, time and topic."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory(name="Diplomacy"))
+    html = client.get(HOME).text
+    assert f'href="{explainer.get_absolute_url()}"' in html
+    assert "Leaders met in Washington." in html
+    assert "They agreed to talk." not in html
+    assert "Diplomacy" in html
+    assert f'datetime="{explainer.published_at.isoformat()}"' in html
+
+
+def test_home_pages_by_twenty(client):
+    """Twenty explainers a page, with a link to older ones."""
+    ExplainerFactory.create_batch(21, published=True)
+    first = client.get(HOME)
+    assert len(first.context["explainers"]) == 20
+    assert 'rel="next"' in first.text
+    assert len(client.get(HOME, {"page": 2}).context["explainers"]) == 1
+
+
+def test_home_page_out_of_range_is_404(client):
+    """A page number past the end, or not a number, answers 404."""
+    assert client.get(HOME, {"page": 99}).status_code == 404
+    assert client.get(HOME, {"page": "x"}).status_code == 404
+
+
+def test_home_query_count_does_not_grow(client, django_assert_max_num_queries):
+    """The home page makes at most 4 queries however many explainers and topics exist."""
+    for _ in range(25):
+        ExplainerFactory(published=True, topic=TopicFactory())
+    with django_assert_max_num_queries(4):
+        assert client.get(HOME).status_code == 200
+
+
+def test_detail_structure(client):
+    """The page is one article: lead-in, one h1, three h2 sections in order, the question."""
+    explainer = ExplainerFactory(published=True)
+    html = client.get(explainer.get_absolute_url()).text
+    assert html.count("<article") == 1
+    assert html.count("<h1") == 1
+    article = html[html.index("<article") : html.index("</article>")]
+    order = [
+        "What is the story about?",
+        f">{explainer.headline}</h1>",
+        "What&#x27;s Happening?</h2>",
+        "Why It&#x27;s Important?</h2>",
+        "What&#x27;s Next?</h2>",
+        "Do you find this article useful?",
+    ]
+    positions = [article.index(item) for item in order]
+    assert positions == sorted(positions)
+
+
+def test_detail_paragraphs_are_separate(client):
+    """Each paragraph of a section is its own <p>."""
+    explainer = ExplainerFactory(published=True, whats_happening="First.\n\nSecond.")
+    html = client.get(explainer.get_absolute_url()).text
+    assert "<p>First.</p>" in html and "<p>Second.</p>" in html
+
+
+def test_detail_ai_label_inside_article_only_when_ai_generated(client):
+    """The AI label shows inside the article for AI text, and not for human text."""
+    ai = ExplainerFactory(published=True, ai_generated=True)
+    human = ExplainerFactory(published=True, ai_generated=False)
+    html = client.get(ai.get_absolute_url()).text
+    article = html[html.index("<article") : html.index("</article>")]
+    assert "AI Generated Content</p>" in article
+    assert "AI Generated Content</p>" not in client.get(human.get_absolute_url()).text
+
+
+def test_detail_times_are_machine_readable(client):
+    """Publish and update times are <time datetime> elements."""
+    explainer = ExplainerFactory(published=True)
+    explainer.published_at = timezone.now() - timedelta(days=1)
+    explainer.save()
+    html = client.get(explainer.get_absolute_url()).text
+    assert f'<time datetime="{explainer.published_at.isoformat()}"' in html
+    assert f'<time datetime="{explainer.updated_at.isoformat()}"' in html
+
+
+def test_detail_lists_sources(client):
+    """Sources are listed as links under their own heading."""
+    source = SourceFactory(explainer=ExplainerFactory(published=True), label="Reuters report")
+    html = client.get(source.explainer.get_absolute_url()).text
+    assert f'<a href="{source.url}" rel="noopener nofollow">Reuters report</a>' in html
+
+
+def test_detail_escapes_markup(client):
+    """Markup typed into any field shows as text, never as HTML."""
+    explainer = ExplainerFactory(
+        published=True,
+        headline="<script>alert(1)</script>",
+        whats_happening="<b>bold</b> & <img src=x onerror=alert(1)>",
+        why_its_important="</script><script>alert(2)</script>",
+    )
+    html = client.get(explainer.get_absolute_url()).text
+    assert "<script>alert" not in html
+    assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<img src=x" not in html
+
+
+def test_detail_json_ld_cannot_break_out_of_its_script(client):
+    """A headline with </script> stays inside the JSON-LD block."""
+    explainer = ExplainerFactory(published=True, headline="a </script><b>x</b>")
+    html = client.get(explainer.get_absolute_url()).text
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert block and "\\u003C/script\\u003E" in block.group(1)
+
+
+def test_draft_is_404_to_readers(client, draft_explainer):
+    """A draft answers 404 at its address."""
+    assert client.get(draft_explainer.get_absolute_url()).status_code == 404
+
+
+def test_unknown_slug_is_404(client):
+    """An unknown slug answers 404."""
+    assert client.get(reverse("explainers:detail", args=["no-such-story"])).status_code == 404
+
+
+def test_draft_is_404_even_to_staff_at_the_public_address(admin_client, draft_explainer):
+    """Staff preview drafts in the admin; the public address stays 404 for everyone."""
+    assert admin_client.get(draft_explainer.get_absolute_url()).status_code == 404
+
+
+def test_detail_is_publicly_cacheable(client, published_explainer):
+    """The page may be cached by shared caches and sets no cookie."""
+    response = client.get(published_explainer.get_absolute_url())
+    assert "public" in response["Cache-Control"] and "max-age=60" in response["Cache-Control"]
+    assert not response.cookies
+
+
+def test_detail_query_count_does_not_grow(client, django_assert_max_num_queries):
+    """The explainer page makes at most 3 queries whatever the number of sources."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    SourceFactory.create_batch(12, explainer=explainer)
+    with django_assert_max_num_queries(3):
+        assert client.get(explainer.get_absolute_url()).status_code == 200
+
+
+def test_static_css_is_served(client):
+    """The stylesheet is served by the application itself."""
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200

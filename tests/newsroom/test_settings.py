@@ -1,0 +1,80 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manage(*args, env_overrides, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update({"NEWSROOM_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db"})
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_secret_and_hosts(tmp_path):
+    """Production names the missing variables and stops, without a traceback."""
+    result = manage("check", env_overrides={"DJANGO_ENV": "production"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_passes_the_deploy_checklist(tmp_path):
+    """With its two required variables, production has no `check --deploy` warnings."""
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={
+            "DJANGO_ENV": "production",
+            "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-key-" + "y" * 20,
+            "DJANGO_ALLOWED_HOSTS": "news.example.com",
+        },
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_keeps_a_generated_secret(tmp_path):
+    """With no environment, development generates a secret once and reuses it."""
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = manage("shell", "-c", code, env_overrides={}, tmp_path=tmp_path)
+    second = manage("shell", "-c", code, env_overrides={}, tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == second.stdout.strip() != ""
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_unknown_environment_is_a_clear_error(tmp_path):
+    """A misspelt DJANGO_ENV is refused with the allowed values."""
+    result = manage("check", env_overrides={"DJANGO_ENV": "prod"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be 'development' or 'production'" in result.stderr
+
+
+@pytest.mark.django_db
+def test_ensure_admin_creates_one_account_and_explains_login(settings, tmp_path, capsys):
+    """ensure_admin makes the admin once and prints where to log in with which password."""
+    from django.contrib.auth import get_user_model
+
+    settings.VAR_DIR = tmp_path
+    call_command("ensure_admin", "--port", "8123")
+    call_command("ensure_admin", "--port", "8123")
+    out = capsys.readouterr().out
+    password = (tmp_path / "admin-password.txt").read_text().strip()
+    assert get_user_model().objects.filter(username="admin", is_superuser=True).count() == 1
+    assert "http://127.0.0.1:8123/admin/" in out and password in out
+    assert get_user_model().objects.get(username="admin").check_password(password)
