@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from . import importer
 from .forms import ExplainerAdminForm, ImportTextForm
-from .models import SECTIONS, Explainer, Source, Topic
+from .models import SECTION_FIELDS, Explainer, Source, Topic
 from .services import explainer_publish, explainer_unpublish
 from .views import explainer_page_context
 
@@ -51,9 +51,13 @@ class ExplainerAdmin(admin.ModelAdmin):
     # Mirrors the reader's page: headline, the three sections, the label, then the extras.
     fieldsets = (
         (None, {"fields": ("headline", "slug")}),
-        *(
-            (heading, {"fields": (name,), "classes": ("explainer-section",)})
-            for name, heading, _ in SECTIONS
+        (
+            "The story, in reading order",
+            {
+                "fields": SECTION_FIELDS,
+                "description": "Readers see these three sections under their headings, "
+                "in this order. Plain text: no HTML or Markdown.",
+            },
         ),
         ("Disclosure", {"fields": ("ai_generated",)}),
         ("Topic and image", {"fields": ("topic", "image", "image_alt", "image_credit")}),

@@ -30,6 +30,7 @@ class ExplainerAdminForm(forms.ModelForm):
         )
         widgets = {
             "headline": forms.TextInput(attrs={"size": 90}),
+            "slug": forms.TextInput(attrs={"size": 90}),
             "whats_happening": forms.Textarea(attrs={"rows": 9, "cols": 90}),
             "why_its_important": forms.Textarea(attrs={"rows": 7, "cols": 90}),
             "whats_next": forms.Textarea(attrs={"rows": 7, "cols": 90}),
