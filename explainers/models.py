@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from . import text
 
@@ -29,6 +30,8 @@ SECTIONS = (
     ),
 )
 SECTION_FIELDS = tuple(name for name, _, _ in SECTIONS)
+# A change to any of these is a new version of the text readers rate.
+CONTENT_FIELDS = ("headline", *SECTION_FIELDS, "ai_generated")
 
 
 class Topic(models.Model):
@@ -141,6 +144,13 @@ class Explainer(models.Model):
         editable=False,
         related_name="+",
     )
+    version = models.PositiveIntegerField(
+        "version",
+        default=1,
+        editable=False,
+        help_text="Goes up by one with every saved change to the headline, sections or "
+        "AI disclosure; ratings record the version they were given on.",
+    )
     import_digest = models.CharField(
         "import fingerprint",
         max_length=64,
@@ -150,6 +160,7 @@ class Explainer(models.Model):
     )
 
     objects = ExplainerQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=("import_digest",))
 
     class Meta:
         ordering = ("-published_at", "-created_at")
@@ -177,8 +188,23 @@ class Explainer(models.Model):
     def __str__(self):
         return self.headline
 
+    def save(self, *args, **kwargs):
+        loaded = getattr(self, "_loaded_content", None)
+        if self.pk and loaded is not None and loaded != self._content():
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+        self._loaded_content = self._content()
+
     def get_absolute_url(self):
         return reverse("explainers:detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_content = instance._content()
+        return instance
 
     @property
     def is_public(self) -> bool:
@@ -192,6 +218,13 @@ class Explainer(models.Model):
     def summary(self) -> str:
         """The first sentence of What's Happening, as shown in lists."""
         return text.first_sentence(self.whats_happening)
+
+    def _content(self) -> tuple | None:
+        # Deferred fields (e.g. the home page's .only()) are unknown, not changed.
+        deferred = self.get_deferred_fields()
+        if deferred.intersection(CONTENT_FIELDS):
+            return None
+        return tuple(getattr(self, name) for name in CONTENT_FIELDS)
 
     def sections(self) -> list[tuple[str, str, list[str]]]:
         """(field, heading, paragraphs) for each section, in reading order."""

@@ -7,6 +7,7 @@ so that a forgotten variable never leaves a site running with a guessable key.
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "simple_history",
     "explainers",
     "feedback",
 ]
@@ -100,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -171,12 +174,37 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Lead images larger than this are refused before Pillow opens them.
 MAX_IMAGE_UPLOAD_BYTES = env_int("NEWSROOM_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
 
+# Rate limits must be shared by every worker process in production: point this at Redis.
+CACHE_URL = os.environ.get("NEWSROOM_CACHE_URL", "locmem://")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        f"NEWSROOM_CACHE_URL must be locmem:// or redis://host:port/db, not {CACHE_URL!r}."
+    )
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # How long shared caches (a CDN) may keep a public explainer page or the home page.
 PUBLIC_CACHE_SECONDS = env_int("NEWSROOM_PUBLIC_CACHE_SECONDS", 60)
 EXPLAINERS_PER_PAGE = 20
+
+# Reader feedback. The rate limit is "N/s", "N/m" or "N/h" per client (a keyed hash of the
+# address, never the address itself); FEEDBACK_MIN_VOTES is how many votes a share needs
+# before the admin shows it as a percentage.
+FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "30/m").strip()
+if not re.fullmatch(r"[1-9][0-9]*/[smh]", FEEDBACK_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"FEEDBACK_RATE_LIMIT must look like 30/m (N per s, m or h), not {FEEDBACK_RATE_LIMIT!r}."
+    )
+FEEDBACK_MIN_VOTES = env_int("FEEDBACK_MIN_VOTES", 10)
+FEEDBACK_COOKIE_NAME = "newsroom_reader"
+FEEDBACK_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 if PRODUCTION:
     # Behind a TLS-terminating proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=true so that Django
