@@ -4,6 +4,8 @@ from django.conf import settings
 from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
+from feedback.models import Reason
+
 from . import structured_data
 from .models import Explainer
 
@@ -21,6 +23,7 @@ def explainer_page_context(request, explainer: Explainer) -> dict:
         "structured_data": structured_data.as_script(
             structured_data.news_article(explainer, url=url, image_url=image_url)
         ),
+        "reasons": Reason.choices,
         "show_updated": bool(
             explainer.published_at and explainer.updated_at - explainer.published_at > UPDATE_GRACE
         ),
@@ -65,7 +68,12 @@ class ExplainerDetailView(PublicCacheMixin, DetailView):
         return Explainer.objects.published().select_related("topic").prefetch_related("sources")
 
     def get_context_data(self, **kwargs):
-        return {
-            **super().get_context_data(**kwargs),
-            **explainer_page_context(self.request, self.object),
-        }
+        context = super().get_context_data(**kwargs)
+        context.update(explainer_page_context(self.request, self.object))
+        # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
+        # same for everyone who voted that way, so it stays as cacheable as the page.
+        voted = self.request.GET.get("voted")
+        if voted in {"yes", "no"}:
+            context["voted"] = voted
+            context["sent"] = self.request.GET.get("sent") == "1"
+        return context

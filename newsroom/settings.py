@@ -203,6 +203,9 @@ if not re.fullmatch(r"[1-9][0-9]*/[smh]", FEEDBACK_RATE_LIMIT):
         f"FEEDBACK_RATE_LIMIT must look like 30/m (N per s, m or h), not {FEEDBACK_RATE_LIMIT!r}."
     )
 FEEDBACK_MIN_VOTES = env_int("FEEDBACK_MIN_VOTES", 10)
+# Behind a proxy, the header holding the client's address (e.g. X-Forwarded-For); the first
+# address in it is used for rate limits, hashed.
+FEEDBACK_CLIENT_IP_HEADER = os.environ.get("FEEDBACK_CLIENT_IP_HEADER", "")
 FEEDBACK_COOKIE_NAME = "newsroom_reader"
 FEEDBACK_COOKIE_MAX_AGE = 365 * 24 * 3600
 

@@ -9,6 +9,7 @@ admin.site.index_title = "Explainers and ratings"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("feedback.urls")),
     path("", include("explainers.urls")),
 ]
 

@@ -1,0 +1,172 @@
+import secrets
+import string
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from explainers.models import Explainer
+
+from . import guards
+from .models import COMMENT_MAX_LENGTH, Reason
+from .services import rating_record
+
+ACCEPTED_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+# A vote with the longest comment is well under this; anything bigger is not a reader's vote.
+MAX_BODY_BYTES = 16 * 1024
+READER_TOKEN_LENGTH = 32
+HONEYPOT_FIELD = "website"
+
+
+class VoteForm(forms.Form):
+    """The endpoint's public contract: useful=yes|no, optional reason (for no) and comment."""
+
+    useful = forms.ChoiceField(
+        choices=(("yes", "Yes"), ("no", "No")),
+        error_messages={
+            "required": "Missing vote: send useful=yes or useful=no.",
+            "invalid_choice": "Unknown vote %(value)s: send useful=yes or useful=no.",
+        },
+    )
+    reason = forms.ChoiceField(
+        choices=(("", ""), *Reason.choices),
+        required=False,
+        error_messages={
+            "invalid_choice": "Unknown reason %(value)s: use one of "
+            + ", ".join(Reason.values)
+            + "."
+        },
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={
+            "max_length": "The comment is too long: at most %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("useful") == "yes" and cleaned.get("reason"):
+            raise forms.ValidationError(
+                "A reason goes only with useful=no.", code="reason_with_yes"
+            )
+        return cleaned
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def error_response(request, status: int, message: str, explainer=None) -> HttpResponse:
+    """A short, plain message for the reader (HTML) or the script (JSON) that sent the post."""
+    if wants_json(request):
+        response = JsonResponse({"ok": False, "error": message}, status=status)
+    else:
+        html = render_to_string(
+            "feedback/error.html",
+            {"message": message, "explainer": explainer, "status": status},
+            request=request,
+        )
+        response = HttpResponse(html, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def read_form(request):
+    """The posted fields, or an (status, message) pair saying why they cannot be read."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None, (400, "The Content-Length header is not a number.")
+    if length > MAX_BODY_BYTES:
+        return None, (413, f"The request is too large: at most {MAX_BODY_BYTES} bytes.")
+    if request.content_type not in ACCEPTED_CONTENT_TYPES:
+        return None, (
+            400,
+            "Send the vote as a form (application/x-www-form-urlencoded or multipart/form-data).",
+        )
+    try:
+        return request.POST, None
+    except RequestDataTooBig:
+        return None, (413, f"The request is too large: at most {MAX_BODY_BYTES} bytes.")
+    except (MultiPartParserError, UnicodeDecodeError, ValueError):
+        return None, (400, "The form data could not be read.")
+
+
+@csrf_exempt  # Same-origin checks in guards replace the token a cached page cannot carry.
+@never_cache
+def vote(request, slug):
+    """Record a reader's answer to "Do you find this article useful?"."""
+    if request.method != "POST":
+        response = error_response(request, 405, "Votes are sent with POST.")
+        response["Allow"] = "POST"
+        return response
+    if guards.is_cross_site(request):
+        return error_response(request, 403, "Votes are accepted only from this site's pages.")
+    if guards.over_rate_limit(request):
+        response = error_response(
+            request, 429, "Too many votes from your connection. Please wait a minute and try again."
+        )
+        response["Retry-After"] = str(guards.parse_rate(settings.FEEDBACK_RATE_LIMIT)[1])
+        return response
+    data, problem = read_form(request)
+    if problem:
+        return error_response(request, *problem)
+    explainer = Explainer.objects.published().only("pk", "slug", "version").filter(slug=slug)
+    explainer = explainer.first()
+    if explainer is None:
+        return error_response(request, 404, "There is no published explainer at this address.")
+    form = VoteForm(data)
+    if not form.is_valid():
+        message = " ".join(error for errors in form.errors.values() for error in errors)
+        return error_response(request, 400, message, explainer)
+
+    token = request.COOKIES.get(settings.FEEDBACK_COOKIE_NAME, "")
+    if len(token) != READER_TOKEN_LENGTH or not token.isalnum():
+        token = new_reader_token()
+    useful = form.cleaned_data["useful"] == "yes"
+    follow_up = bool(form.cleaned_data["reason"] or form.cleaned_data["comment"])
+    # Bots fill the hidden field; they get the reader's answer and nothing is stored.
+    if not data.get(HONEYPOT_FIELD):
+        rating_record(
+            explainer=explainer,
+            reader_token=token,
+            useful=useful,
+            reason=form.cleaned_data["reason"],
+            comment=form.cleaned_data["comment"],
+        )
+    if wants_json(request):
+        response = JsonResponse(
+            {
+                "ok": True,
+                "useful": form.cleaned_data["useful"],
+                "message": "Thanks for telling us more."
+                if follow_up
+                else "Thank you for your feedback.",
+            }
+        )
+    else:
+        query = f"voted={form.cleaned_data['useful']}" + ("&sent=1" if follow_up else "")
+        response = HttpResponseRedirect(f"{explainer.get_absolute_url()}?{query}#feedback")
+        response.status_code = 303
+    response.set_cookie(
+        settings.FEEDBACK_COOKIE_NAME,
+        token,
+        max_age=settings.FEEDBACK_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def new_reader_token() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(READER_TOKEN_LENGTH))

@@ -1,0 +1,273 @@
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from feedback.models import Rating
+from feedback.views import MAX_BODY_BYTES
+from tests.factories import ExplainerFactory
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def explainer():
+    return ExplainerFactory(published=True)
+
+
+def vote_url(explainer):
+    return reverse("feedback:vote", args=[explainer.slug])
+
+
+def test_vote_without_javascript_redirects_to_thank_you(client, explainer):
+    """A plain form post records the vote and answers 303 to the page's thank-you variant."""
+    response = client.post(vote_url(explainer), {"useful": "no"})
+    assert response.status_code == 303
+    assert response["Location"] == f"{explainer.get_absolute_url()}?voted=no#feedback"
+    rating = Rating.objects.get()
+    assert rating.useful is False and rating.explainer == explainer
+
+
+def test_thank_you_variant_shows_follow_up_and_is_cacheable(client, explainer):
+    """?voted=no shows thanks and the "What was wrong?" form, with the page's cache headers."""
+    response = client.get(explainer.get_absolute_url(), {"voted": "no"})
+    assert "Thank you for your feedback." in response.text
+    assert "What was wrong?" in response.text
+    assert "public" in response["Cache-Control"] and not response.cookies
+
+
+def test_vote_with_json_answers_json(client, explainer):
+    """A script asking for JSON gets JSON and no redirect."""
+    response = client.post(vote_url(explainer), {"useful": "yes"}, **JSON)
+    assert response.status_code == 200
+    assert response.json() == {
+        "ok": True,
+        "useful": "yes",
+        "message": "Thank you for your feedback.",
+    }
+
+
+def test_vote_sets_a_private_reader_cookie(client, explainer):
+    """The vote response sets the random reader cookie, HttpOnly and SameSite=Lax."""
+    response = client.post(vote_url(explainer), {"useful": "yes"})
+    cookie = response.cookies["newsroom_reader"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert len(cookie.value) == 32
+    assert cookie.value not in Rating.objects.get().reader
+
+
+def test_voting_again_changes_the_vote(client, explainer):
+    """A reader's second vote replaces the first; it is never counted twice."""
+    client.post(vote_url(explainer), {"useful": "yes"})
+    client.post(vote_url(explainer), {"useful": "no"})
+    assert Rating.objects.count() == 1
+    assert Rating.objects.get().useful is False
+
+
+def test_two_readers_are_two_votes(client, explainer):
+    """Readers without each other's cookie each count once."""
+    client.post(vote_url(explainer), {"useful": "yes"})
+    client.cookies.clear()
+    client.post(vote_url(explainer), {"useful": "yes"})
+    assert Rating.objects.count() == 2
+
+
+def test_follow_up_updates_the_same_vote(client, explainer):
+    """The follow-up adds a reason and comment to the reader's vote."""
+    client.post(vote_url(explainer), {"useful": "no"})
+    response = client.post(
+        vote_url(explainer),
+        {"useful": "no", "reason": "out-of-date", "comment": "The talks happened already."},
+    )
+    assert response["Location"].endswith("?voted=no&sent=1#feedback")
+    rating = Rating.objects.get()
+    assert (rating.reason, rating.comment) == ("out-of-date", "The talks happened already.")
+
+
+def test_vote_records_the_explainer_version(client, explainer):
+    """Each vote records the explainer's version at the time of voting."""
+    explainer.whats_next = "An edited outlook."
+    explainer.save()
+    assert explainer.version == 2
+    client.post(vote_url(explainer), {"useful": "yes"})
+    assert Rating.objects.get().explainer_version == 2
+
+
+def test_explainer_version_rises_only_with_content_changes(explainer):
+    """Saving without changing the text keeps the version; changing it adds one."""
+    explainer.save()
+    assert explainer.version == 1
+    explainer.headline = "A clearer headline"
+    explainer.save()
+    explainer.refresh_from_db()
+    assert explainer.version == 2
+
+
+def test_page_stays_identical_for_every_reader(client, explainer):
+    """The page has no per-reader token or cookie: a voter and a newcomer get the same bytes."""
+    first = client.get(explainer.get_absolute_url())
+    client.post(vote_url(explainer), {"useful": "yes"})
+    second = client.get(explainer.get_absolute_url())
+    assert first.content == second.content
+    assert "Set-Cookie" not in second.headers and "csrfmiddlewaretoken" not in second.text
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Missing vote"),
+        ({"useful": "maybe"}, "Unknown vote maybe"),
+        ({"useful": "no", "reason": "boring"}, "Unknown reason boring"),
+        ({"useful": "yes", "reason": "too-long"}, "A reason goes only with useful=no."),
+        ({"useful": "no", "comment": "x" * 601}, "The comment is too long"),
+        ({"useful": "no", "comment": "nul\x00byte"}, "Null characters are not allowed."),
+        ({"useful": "y\x00es"}, "Unknown vote"),
+    ],
+)
+def test_bad_votes_are_400_with_a_message(client, explainer, data, message):
+    """Each kind of bad vote answers 400 saying what was wrong, and stores nothing."""
+    response = client.post(vote_url(explainer), data, **JSON)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert not Rating.objects.exists()
+
+
+def test_bad_vote_without_javascript_is_a_readable_page(client, explainer):
+    """A bad plain-form vote answers a 400 page with the message and a way back."""
+    response = client.post(vote_url(explainer), {"useful": "maybe"})
+    assert response.status_code == 400
+    assert "Unknown vote maybe" in response.text
+    assert explainer.get_absolute_url() in response.text
+
+
+def test_wrong_content_type_is_400(client, explainer):
+    """A JSON body is refused with a message naming the accepted types."""
+    response = client.post(
+        vote_url(explainer), '{"useful": "yes"}', content_type="application/json", **JSON
+    )
+    assert response.status_code == 400
+    assert "application/x-www-form-urlencoded" in response.json()["error"]
+    assert not Rating.objects.exists()
+
+
+def test_oversized_body_is_413(client, explainer):
+    """A body larger than any real vote is refused before it is read."""
+    response = client.post(
+        vote_url(explainer),
+        "useful=yes&comment=" + "x" * MAX_BODY_BYTES,
+        content_type="application/x-www-form-urlencoded",
+        **JSON,
+    )
+    assert response.status_code == 413
+    assert not Rating.objects.exists()
+
+
+def test_get_is_405(client, explainer):
+    """The endpoint only takes POST."""
+    response = client.get(vote_url(explainer))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+def test_unknown_explainer_is_404(client):
+    """A vote for a slug that does not exist answers 404."""
+    response = client.post("/explainers/nothing-here/feedback/", {"useful": "yes"}, **JSON)
+    assert response.status_code == 404
+
+
+def test_draft_explainer_is_404(client):
+    """A vote for a draft answers 404 and stores nothing."""
+    draft = ExplainerFactory()
+    assert client.post(vote_url(draft), {"useful": "yes"}).status_code == 404
+    assert not Rating.objects.exists()
+
+
+def test_cross_site_post_is_403(client, explainer):
+    """A post the browser marks as cross-site is refused."""
+    response = client.post(
+        vote_url(explainer), {"useful": "yes"}, HTTP_SEC_FETCH_SITE="cross-site", **JSON
+    )
+    assert response.status_code == 403
+    assert not Rating.objects.exists()
+
+
+def test_foreign_origin_is_403(client, explainer):
+    """A post from another origin (older browsers: Origin only) is refused."""
+    response = client.post(vote_url(explainer), {"useful": "yes"}, HTTP_ORIGIN="https://evil.test")
+    assert response.status_code == 403
+
+
+def test_same_origin_post_without_token_works(client, explainer):
+    """A same-origin browser post needs no CSRF token."""
+    client.handler.enforce_csrf_checks = True
+    response = client.post(
+        vote_url(explainer),
+        {"useful": "yes"},
+        HTTP_SEC_FETCH_SITE="same-origin",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert response.status_code == 303
+
+
+def test_honeypot_stores_nothing(client, explainer):
+    """A post that fills the hidden honeypot field looks accepted but is not stored."""
+    response = client.post(vote_url(explainer), {"useful": "yes", "website": "http://spam"})
+    assert response.status_code == 303
+    assert not Rating.objects.exists()
+
+
+def test_rate_limit_answers_429(client, explainer, settings):
+    """Past FEEDBACK_RATE_LIMIT posts a client gets 429 with a message."""
+    settings.FEEDBACK_RATE_LIMIT = "2/m"
+    for _ in range(2):
+        assert client.post(vote_url(explainer), {"useful": "yes"}).status_code == 303
+    response = client.post(vote_url(explainer), {"useful": "no"}, **JSON)
+    assert response.status_code == 429
+    assert "Too many votes" in response.json()["error"]
+    assert response["Retry-After"] == "60"
+    assert Rating.objects.get().useful is True
+
+
+def test_rate_limit_is_per_client(client, explainer, settings):
+    """Another client address has its own allowance."""
+    settings.FEEDBACK_RATE_LIMIT = "1/m"
+    client.post(vote_url(explainer), {"useful": "yes"}, REMOTE_ADDR="10.0.0.1")
+    response = client.post(vote_url(explainer), {"useful": "yes"}, REMOTE_ADDR="10.0.0.2")
+    assert response.status_code == 303
+
+
+def test_vote_makes_few_queries(client, explainer, django_assert_max_num_queries):
+    """Recording a vote takes a small, fixed number of queries."""
+    # Lookup, select-for-update and insert, plus the savepoints around them.
+    with django_assert_max_num_queries(7):
+        client.post(vote_url(explainer), {"useful": "yes"})
+
+
+@hypothesis_settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["useful", "reason", "comment", "website", "x", ""]) | st.text(),
+        st.text(max_size=700) | st.sampled_from(["yes", "no", "other", "too-long"]),
+        max_size=5,
+    )
+)
+def test_arbitrary_form_data_never_causes_a_server_error(client, explainer, settings, data):
+    """Whatever form data arrives, the endpoint answers below 500."""
+    settings.FEEDBACK_RATE_LIMIT = "100000/s"
+    response = client.post(vote_url(explainer), data, **JSON)
+    assert response.status_code < 500
