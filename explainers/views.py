@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.utils.cache import patch_cache_control
 from django.views.generic import DetailView, ListView
 
 from feedback.models import Reason
@@ -30,16 +29,7 @@ def explainer_page_context(request, explainer: Explainer) -> dict:
     }
 
 
-class PublicCacheMixin:
-    """Let shared caches keep reader pages briefly; every anonymous reader gets the same bytes."""
-
-    def dispatch(self, request, *args, **kwargs):
-        response = super().dispatch(request, *args, **kwargs)
-        patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
-        return response
-
-
-class ExplainerListView(PublicCacheMixin, ListView):
+class ExplainerListView(ListView):
     template_name = "explainers/explainer_list.html"
     context_object_name = "explainers"
     paginate_by = settings.EXPLAINERS_PER_PAGE
@@ -61,7 +51,7 @@ class ExplainerListView(PublicCacheMixin, ListView):
         )
 
 
-class ExplainerDetailView(PublicCacheMixin, DetailView):
+class ExplainerDetailView(DetailView):
     template_name = "explainers/explainer_detail.html"
 
     def get_queryset(self):

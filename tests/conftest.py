@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import ExplainerFactory, UserFactory
 
@@ -8,6 +9,14 @@ def media_root(settings, tmp_path):
     """Uploads made by tests land in a temporary folder, never in var/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with no cached pages and no rate-limit counters."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
