@@ -29,7 +29,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from .models import SECTIONS, Explainer
-from .services import explainer_publish, unique_slug
+from .services import explainer_publish, explainer_sign_off, unique_slug
 from .text import first_sentence, truncate_at_word
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -260,12 +260,15 @@ def import_parsed(
     documents: Sequence[ParsedExplainer],
     publish: bool = False,
     user: AbstractBaseUser | None = None,
+    reviewed_by: AbstractBaseUser | None = None,
 ) -> list[Outcome]:
     """Create a draft explainer for each document not imported before; publish if asked.
 
     Documents are identified by their digest, so importing the same text again changes
     nothing, and an existing explainer is never overwritten: editors may have improved it
-    since. One transaction, so a batch lands whole or not at all.
+    since. Publishing goes through the workflow services, so AI-generated text needs
+    ``reviewed_by``, an editor who signs it off. One transaction, so a batch lands whole or
+    not at all.
     """
     outcomes = []
     for document in documents:
@@ -286,11 +289,19 @@ def import_parsed(
                 updated_by=user,
             )
             if publish:
-                explainer_publish(explainers=[explainer], user=user)
+                _publish(explainer, user=user, reviewed_by=reviewed_by)
             outcomes.append(Outcome(explainer, "created"))
         elif publish and existing.status == Explainer.Status.DRAFT:
-            explainer_publish(explainers=[existing], user=user)
+            _publish(existing, user=user, reviewed_by=reviewed_by)
             outcomes.append(Outcome(existing, "published"))
         else:
             outcomes.append(Outcome(existing, "unchanged"))
     return outcomes
+
+
+def _publish(
+    explainer: Explainer, *, user: AbstractBaseUser | None, reviewed_by: AbstractBaseUser | None
+) -> None:
+    if explainer.ai_generated and reviewed_by is not None:
+        explainer_sign_off(explainer=explainer, user=reviewed_by)
+    explainer_publish(explainer=explainer, user=reviewed_by or user)

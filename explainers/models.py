@@ -34,6 +34,21 @@ SECTION_FIELDS = tuple(name for name, _, _ in SECTIONS)
 CONTENT_FIELDS = ("headline", *SECTION_FIELDS, "ai_generated")
 
 
+class ExplainerContent:
+    """Reading helpers shared by an explainer and each of its revisions."""
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of What's Happening, as shown in lists."""
+        return text.first_sentence(self.whats_happening)
+
+    def sections(self) -> list[tuple[str, str, list[str]]]:
+        """(field, heading, paragraphs) for each section, in reading order."""
+        return [
+            (name, heading, text.paragraphs(getattr(self, name))) for name, heading, _ in SECTIONS
+        ]
+
+
 class Topic(models.Model):
     name = models.CharField("name", max_length=80, unique=True)
     slug = models.SlugField(
@@ -51,15 +66,27 @@ class Topic(models.Model):
 
 class ExplainerQuerySet(models.QuerySet):
     def published(self):
-        """What readers may see: published, with a publication time that has come."""
-        return self.filter(status=Explainer.Status.PUBLISHED, published_at__lte=timezone.now())
+        """What readers may see: approved text whose publication time has come and not gone.
+
+        Decided at query time, so a scheduled explainer appears (and an expiring one goes)
+        on time with no job to run.
+        """
+        now = timezone.now()
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            status=Explainer.Status.PUBLISHED,
+            live_revision__isnull=False,
+            published_at__lte=now,
+        )
 
 
-class Explainer(models.Model):
+class Explainer(ExplainerContent, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
         PUBLISHED = "published", "Published"
         UNPUBLISHED = "unpublished", "Unpublished"
+        ARCHIVED = "archived", "Archived"
 
     headline = models.CharField(
         "headline",
@@ -122,7 +149,49 @@ class Explainer(models.Model):
         "published at",
         null=True,
         blank=True,
-        help_text="Set when the explainer is first published; readers see this time.",
+        help_text="When readers first see it. A future time schedules the publication.",
+    )
+    expires_at = models.DateTimeField(
+        "expires at",
+        null=True,
+        blank=True,
+        help_text="Optional. Readers stop seeing the explainer at this time.",
+    )
+    live_revision = models.ForeignKey(
+        "HistoricalExplainer",
+        verbose_name="live revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="The approved revision readers see; later edits wait until published.",
+    )
+    public_updated_at = models.DateTimeField(
+        "updated for readers at",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When readers' version last changed: a new version published or a notice.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="AI text signed off by",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(
+        "AI text signed off at", null=True, blank=True, editable=False
+    )
+    reviewed_version = models.PositiveIntegerField(
+        "signed-off version",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The version an editor signed off; any later change to the text voids it.",
     )
     created_at = models.DateTimeField("created at", auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True)
@@ -160,7 +229,10 @@ class Explainer(models.Model):
     )
 
     objects = ExplainerQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=("import_digest",))
+    history = HistoricalRecords(
+        excluded_fields=("import_digest", "live_revision"),
+        bases=[ExplainerContent, models.Model],
+    )
 
     class Meta:
         ordering = ("-published_at", "-created_at")
@@ -183,6 +255,18 @@ class Explainer(models.Model):
                 condition=~Q(import_digest=""),
                 name="explainer_unique_import_digest",
             ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True)
+                | Q(published_at__isnull=True)
+                | Q(expires_at__gt=models.F("published_at")),
+                name="explainer_expires_after_publication",
+                violation_error_message="The expiry time must come after the publication time.",
+            ),
+        ]
+        permissions = [
+            ("publish_explainer", "Can publish, schedule and unpublish explainers"),
+            ("review_explainer", "Can approve explainers or send them back"),
+            ("signoff_explainer", "Can sign off AI-generated text"),
         ]
 
     def __str__(self):
@@ -208,16 +292,34 @@ class Explainer(models.Model):
 
     @property
     def is_public(self) -> bool:
+        now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
+            and self.live_revision_id is not None
             and self.published_at is not None
-            and self.published_at <= timezone.now()
+            and self.published_at <= now
+            and (self.expires_at is None or self.expires_at > now)
         )
 
     @property
-    def summary(self) -> str:
-        """The first sentence of What's Happening, as shown in lists."""
-        return text.first_sentence(self.whats_happening)
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.PUBLISHED and bool(
+            self.published_at and self.published_at > timezone.now()
+        )
+
+    @property
+    def is_signed_off(self) -> bool:
+        """An editor signed off the current text (AI text needs this before publishing)."""
+        return self.reviewed_version is not None and self.reviewed_version == self.version
+
+    @property
+    def has_pending_changes(self) -> bool:
+        """The text was edited since the version readers see."""
+        return self.live_revision_id is not None and self.live_version != self.version
+
+    @property
+    def live_version(self) -> int | None:
+        return self.live_revision.version if self.live_revision_id else None
 
     def _content(self) -> tuple | None:
         # Deferred fields (e.g. the home page's .only()) are unknown, not changed.
@@ -225,12 +327,6 @@ class Explainer(models.Model):
         if deferred.intersection(CONTENT_FIELDS):
             return None
         return tuple(getattr(self, name) for name in CONTENT_FIELDS)
-
-    def sections(self) -> list[tuple[str, str, list[str]]]:
-        """(field, heading, paragraphs) for each section, in reading order."""
-        return [
-            (name, heading, text.paragraphs(getattr(self, name))) for name, heading, _ in SECTIONS
-        ]
 
 
 class Source(models.Model):
@@ -255,3 +351,152 @@ class Source(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class WorkflowEvent(models.Model):
+    """One step in an explainer's editorial life: who moved it where, when, and why."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted for review"
+        SENT_BACK = "sent_back", "Sent back to draft"
+        SIGNED_OFF = "signed_off", "AI text signed off"
+        PUBLISHED = "published", "Published"
+        SCHEDULED = "scheduled", "Scheduled"
+        UNPUBLISHED = "unpublished", "Unpublished"
+        ARCHIVED = "archived", "Archived"
+        RESTORED = "restored", "Revision restored as a draft"
+        NOTICE = "notice", "Notice added"
+
+    explainer = models.ForeignKey(
+        Explainer, verbose_name="explainer", on_delete=models.CASCADE, related_name="events"
+    )
+    action = models.CharField("action", max_length=20, choices=Action.choices)
+    from_status = models.CharField("from", max_length=20, choices=Explainer.Status.choices)
+    to_status = models.CharField("to", max_length=20, choices=Explainer.Status.choices)
+    version = models.PositiveIntegerField("version")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="by",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    comment = models.TextField("comment", blank=True)
+    created_at = models.DateTimeField("at", default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = "workflow event"
+        verbose_name_plural = "workflow events"
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.explainer}"
+
+
+class SlugRedirect(models.Model):
+    """An address an explainer used to have; it answers with a permanent redirect."""
+
+    old_slug = models.SlugField("old slug", max_length=100, unique=True)
+    explainer = models.ForeignKey(
+        Explainer, verbose_name="explainer", on_delete=models.CASCADE, related_name="redirects"
+    )
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "slug redirect"
+        verbose_name_plural = "slug redirects"
+
+    def __str__(self):
+        return f"/explainers/{self.old_slug}/ → {self.explainer.slug}"
+
+
+class Notice(models.Model):
+    """A correction, clarification, update or editor's note on a published explainer.
+
+    Append-only: once added, a notice is never edited or deleted. An administrator can
+    hide one, and the reason is kept.
+    """
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", "Correction"
+        CLARIFICATION = "clarification", "Clarification"
+        UPDATE = "update", "Update"
+        EDITORS_NOTE = "editors_note", "Editor's note"
+
+    explainer = models.ForeignKey(
+        Explainer, verbose_name="explainer", on_delete=models.PROTECT, related_name="notices"
+    )
+    kind = models.CharField("kind", max_length=20, choices=Kind.choices)
+    text = models.TextField(
+        "text", help_text="What was wrong and what is right now, in plain words."
+    )
+    created_at = models.DateTimeField("published at", default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="added by",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    hidden_at = models.DateTimeField("hidden at", null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="hidden by",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    hidden_reason = models.TextField("why it was hidden", blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = "notice"
+        verbose_name_plural = "notices"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hidden_at__isnull=True) | ~Q(hidden_reason=""),
+                name="notice_hidden_has_reason",
+                violation_error_message="Say why the notice is hidden.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on “{self.explainer}”"
+
+
+class PreviewLink(models.Model):
+    """A revocable, expiring link that shows a draft to someone without an account.
+
+    Only a hash of the token is stored: the link itself is shown once, to its creator.
+    """
+
+    explainer = models.ForeignKey(
+        Explainer, verbose_name="explainer", on_delete=models.CASCADE, related_name="preview_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(
+        "shared with", max_length=120, blank=True, help_text="Who the link is for, as a reminder."
+    )
+    expires_at = models.DateTimeField("expires at")
+    revoked_at = models.DateTimeField("revoked at", null=True, blank=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="created by",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = "preview link"
+        verbose_name_plural = "preview links"
+
+    def __str__(self):
+        return f"Preview of “{self.explainer}” ({self.label or 'unlabelled'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -5,25 +5,50 @@ import json
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Explainer
+from .models import Explainer, Notice
 
 # Same escapes as Django's json_script: the JSON cannot close the <script> element.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 
 
-def news_article(explainer: Explainer, *, url: str, image_url: str | None) -> dict:
+# IPTC digital source types: text a model drafted and a person then edited and approved.
+AI_REVIEWED_SOURCE_TYPE = (
+    "https://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+)
+
+
+def news_article(
+    explainer: Explainer,
+    content,
+    *,
+    url: str,
+    image_url: str | None,
+    updated_at,
+    signed_off: bool,
+    notices: list[Notice],
+) -> dict:
+    """``content`` is the revision shown (the live one for readers)."""
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": explainer.headline,
-        "description": explainer.summary,
+        "headline": content.headline,
+        "description": content.summary,
         "url": url,
         "mainEntityOfPage": url,
         "datePublished": explainer.published_at,
-        "dateModified": explainer.updated_at,
-        "articleSection": [heading for _, heading, _ in explainer.sections()],
+        "dateModified": updated_at or explainer.published_at,
+        "articleSection": [heading for _, heading, _ in content.sections()],
         "isBasedOn": [source.url for source in explainer.sources.all()],
     }
+    if content.ai_generated and signed_off:
+        # Unreviewed AI text is never published, so it never needs trainedAlgorithmicMedia.
+        data["digitalSourceType"] = AI_REVIEWED_SOURCE_TYPE
+    corrections = [n for n in notices if n.kind == Notice.Kind.CORRECTION]
+    if corrections:
+        data["correction"] = [
+            {"@type": "CorrectionComment", "text": n.text, "datePublished": n.created_at}
+            for n in corrections
+        ]
     if image_url:
         data["image"] = image_url
     if explainer.topic_id:

@@ -24,13 +24,14 @@ def rating_record(
 
     Returns the rating and whether it is new. A vote is counted once per reader however
     often it is sent; each post states the reader's whole answer (vote, reason, comment),
-    and the rating takes the explainer's current version.
+    and the rating takes the version of the text the reader saw.
     """
     values = {
         "useful": useful,
         "reason": "" if useful else reason,
         "comment": comment,
-        "explainer_version": explainer.version,
+        # The version readers see, which a pending edit has not changed.
+        "explainer_version": explainer.live_version or explainer.version,
     }
     # update_or_create locks the row and retries a racing insert as an update.
     return Rating.objects.update_or_create(

@@ -119,7 +119,12 @@ def vote(request, slug):
     data, problem = read_form(request)
     if problem:
         return error_response(request, *problem)
-    explainer = Explainer.objects.published().only("pk", "slug", "version").filter(slug=slug)
+    explainer = (
+        Explainer.objects.published()
+        .select_related("live_revision")
+        .only("pk", "slug", "version", "live_revision__version")
+        .filter(slug=slug)
+    )
     explainer = explainer.first()
     if explainer is None:
         return error_response(request, 404, "There is no published explainer at this address.")

@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from explainers.models import Explainer, Source, Topic
@@ -15,6 +16,20 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+def editor(username: str = "editor"):
+    """A member of the Editors group, as the roles migration defines it."""
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+def writer(username: str = "writer"):
+    """A member of the Writers group."""
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Writers"))
+    return user
+
+
 class TopicFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Topic
@@ -26,6 +41,7 @@ class TopicFactory(factory.django.DjangoModelFactory):
 class ExplainerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Explainer
+        skip_postgeneration_save = True
 
     headline = factory.Sequence(lambda n: f"Envoy announces security talks, part {n}")
     slug = factory.Sequence(lambda n: f"envoy-announces-security-talks-{n}")
@@ -39,6 +55,16 @@ class ExplainerFactory(factory.django.DjangoModelFactory):
             status=Explainer.Status.PUBLISHED,
             published_at=factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(hours=1)),
         )
+
+    @factory.post_generation
+    def live(self, create, extracted, **kwargs):
+        """A published explainer shows its current text, as if an editor had published it."""
+        if create and self.status == Explainer.Status.PUBLISHED and not self.live_revision_id:
+            self.live_revision = self.history.latest()
+            self.public_updated_at = self.published_at
+            Explainer.objects.filter(pk=self.pk).update(
+                live_revision=self.live_revision, public_updated_at=self.published_at
+            )
 
 
 class SourceFactory(factory.django.DjangoModelFactory):

@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 
 from explainers.models import Explainer
 from tests.explainers.test_importer import SEED
+from tests.factories import editor, writer
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +71,10 @@ def test_slug_comes_from_headline(seed):
 
 
 def test_publish_option_publishes(seed):
-    """With --publish the new explainer is public straight away."""
-    stdout, _ = run("--publish", str(seed))
+    """With --publish and a reviewing editor, the new AI explainer is public straight away."""
+    stdout, _ = run("--publish", "--reviewed-by", editor().username, str(seed))
     explainer = Explainer.objects.get()
-    assert explainer.is_public
+    assert explainer.is_public and explainer.reviewed_by.username == "editor"
     assert stdout.splitlines()[0].endswith(f"-> /explainers/{explainer.slug}/ (published)")
 
 
@@ -92,10 +93,33 @@ def test_running_twice_changes_nothing(seed):
 def test_publish_publishes_draft_imported_earlier(seed):
     """--publish on a file imported earlier as a draft publishes that draft."""
     run(str(seed))
-    stdout, _ = run("--publish", str(seed))
+    stdout, _ = run("--publish", "--reviewed-by", editor().username, str(seed))
     explainer = Explainer.objects.get()
     assert explainer.is_public
     assert stdout.splitlines()[0] == f"published {seed} -> /explainers/{explainer.slug}/"
+
+
+def test_publishing_ai_text_needs_a_reviewer(seed):
+    """--publish of an AI-generated file without --reviewed-by is refused, naming the file."""
+    stderr = run_failing("--publish", str(seed))
+    assert f"{seed}: AI-generated" in stderr
+    assert not Explainer.objects.exists()
+
+
+def test_reviewer_must_be_an_editor(seed):
+    """--reviewed-by naming a writer, or nobody, is refused and imports nothing."""
+    for username in (writer().username, "nobody"):
+        with pytest.raises(CommandError, match="--reviewed-by"):
+            run("--publish", "--reviewed-by", username, str(seed))
+    assert not Explainer.objects.exists()
+
+
+def test_human_text_publishes_without_a_reviewer(tmp_path):
+    """A file not marked AI generated needs no sign-off to publish."""
+    path = tmp_path / "human.txt"
+    path.write_text(DOCUMENT)
+    run("--publish", str(path))
+    assert Explainer.objects.get().is_public
 
 
 def test_same_content_in_another_encoding_is_unchanged(seed, tmp_path):

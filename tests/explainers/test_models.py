@@ -5,9 +5,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from explainers import text
-from explainers.models import Explainer
+from explainers.models import Explainer, SlugRedirect
 from explainers.services import explainer_publish, explainer_unpublish, unique_slug
-from tests.factories import ExplainerFactory, UserFactory
+from tests.factories import ExplainerFactory, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +26,21 @@ def test_published_excludes_drafts():
 
 def test_published_excludes_unpublished():
     """published() never returns an explainer taken off the site."""
-    ExplainerFactory(status=Explainer.Status.UNPUBLISHED, published_at=timezone.now())
+    explainer = ExplainerFactory(published=True)
+    Explainer.objects.filter(pk=explainer.pk).update(status=Explainer.Status.UNPUBLISHED)
     assert not Explainer.objects.published().exists()
 
 
 def test_published_excludes_future_publication_time():
     """published() hides an explainer until its publication time."""
     ExplainerFactory(published=True, published_at=timezone.now() + timedelta(minutes=5))
+    assert not Explainer.objects.published().exists()
+
+
+def test_published_excludes_an_explainer_never_approved():
+    """A row marked published without a live revision shows nothing to readers."""
+    explainer = ExplainerFactory(published=True)
+    Explainer.objects.filter(pk=explainer.pk).update(live_revision=None)
     assert not Explainer.objects.published().exists()
 
 
@@ -95,19 +103,20 @@ def test_unique_slug_of_a_headline_without_letters():
 
 def test_publish_sets_time_and_keeps_first_publication():
     """Publishing stamps the time once; re-publishing keeps the first time."""
-    user = UserFactory()
+    user = editor()
     explainer = ExplainerFactory()
-    assert explainer_publish(explainers=[explainer], user=user) == 1
+    explainer_publish(explainer=explainer, user=user)
     first = explainer.published_at
     assert explainer.is_public and explainer.updated_by == user
-    explainer_unpublish(explainers=[explainer], user=user)
+    explainer_unpublish(explainer=explainer, user=user)
     assert explainer.status == Explainer.Status.UNPUBLISHED
-    explainer_publish(explainers=[explainer], user=user)
+    explainer_publish(explainer=explainer, user=user)
     explainer.refresh_from_db()
     assert explainer.published_at == first
 
 
-def test_publish_skips_what_is_already_published():
-    """Publishing a published explainer changes nothing and is not counted."""
-    explainer = ExplainerFactory(published=True)
-    assert explainer_publish(explainers=[explainer]) == 0
+def test_unique_slug_skips_slugs_that_still_redirect():
+    """A slug kept as a redirect is not handed to a new explainer."""
+    explainer = ExplainerFactory(published=True, slug="talks")
+    SlugRedirect.objects.create(old_slug="talks-resume", explainer=explainer)
+    assert unique_slug("Talks resume") == "talks-resume-2"

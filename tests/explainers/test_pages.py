@@ -101,12 +101,12 @@ def test_detail_ai_label_inside_article_only_when_ai_generated(client):
 
 def test_detail_times_are_machine_readable(client):
     """Publish and update times are <time datetime> elements."""
-    explainer = ExplainerFactory(published=True)
-    explainer.published_at = timezone.now() - timedelta(days=1)
+    explainer = ExplainerFactory(published=True, published_at=timezone.now() - timedelta(days=1))
+    explainer.public_updated_at = timezone.now()
     explainer.save()
     html = client.get(explainer.get_absolute_url()).text
     assert f'<time datetime="{explainer.published_at.isoformat()}"' in html
-    assert f'<time datetime="{explainer.updated_at.isoformat()}"' in html
+    assert f'<time datetime="{explainer.public_updated_at.isoformat()}"' in html
 
 
 def test_detail_lists_sources(client):

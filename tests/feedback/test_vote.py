@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from explainers.services import explainer_publish
 from feedback.models import Rating
 from feedback.views import MAX_BODY_BYTES
 from tests.factories import ExplainerFactory
@@ -95,12 +96,15 @@ def test_follow_up_updates_the_same_vote(client, explainer):
     assert (rating.reason, rating.comment) == ("out-of-date", "The talks happened already.")
 
 
-def test_vote_records_the_explainer_version(client, explainer):
-    """Each vote records the explainer's version at the time of voting."""
+def test_vote_records_the_version_readers_see(client, explainer):
+    """A vote records the live version, not a pending edit readers have not seen."""
     explainer.whats_next = "An edited outlook."
     explainer.save()
     assert explainer.version == 2
     client.post(vote_url(explainer), {"useful": "yes"})
+    assert Rating.objects.get().explainer_version == 1
+    explainer_publish(explainer=explainer, user=None)
+    client.post(vote_url(explainer), {"useful": "no"})
     assert Rating.objects.get().explainer_version == 2
 
 

@@ -3,6 +3,8 @@
 from collections import Counter
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from explainers.importer import (
@@ -12,6 +14,7 @@ from explainers.importer import (
     import_parsed,
     parse_bytes,
 )
+from explainers.models import Explainer
 
 # The order actions are counted in the summary line.
 ACTIONS = ("created", "published", "unchanged")
@@ -33,8 +36,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Publish the imported explainers, including drafts imported earlier.",
         )
+        parser.add_argument(
+            "--reviewed-by",
+            metavar="USERNAME",
+            help="With --publish: the editor who reviewed AI-generated texts and signs them off. "
+            "Required when any file is AI generated.",
+        )
 
-    def handle(self, *args, paths, publish, verbosity, **options):
+    def handle(self, *args, paths, publish, reviewed_by, verbosity, **options):
+        reviewer = _reviewer(reviewed_by) if reviewed_by else None
         files, errors = _collect(paths)
         documents: list[tuple[Path, ParsedExplainer]] = []
         for path in files:
@@ -55,7 +65,24 @@ class Command(BaseCommand):
             bad = len({path for path, _ in errors})
             raise CommandError(f"{bad} {_plural(bad, 'path')} with problems; nothing was imported.")
 
-        outcomes = import_parsed(documents=[document for _, document in documents], publish=publish)
+        if publish and reviewer is None:
+            unreviewed = [path for path, document in documents if _needs_sign_off(document)]
+            if unreviewed:
+                for path in unreviewed:
+                    self.stderr.write(f"{path}: AI-generated; publishing it needs a sign-off.")
+                raise CommandError(
+                    "AI-generated text is published only after an editor's review: add "
+                    "--reviewed-by USERNAME naming that editor, or import without --publish."
+                )
+        try:
+            outcomes = import_parsed(
+                documents=[document for _, document in documents],
+                publish=publish,
+                reviewed_by=reviewer,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages = error.messages if isinstance(error, ValidationError) else [str(error)]
+            raise CommandError(" ".join(messages) + " Nothing was imported.") from None
         if verbosity < 1:
             return
         for (path, _), outcome in zip(documents, outcomes, strict=True):
@@ -89,6 +116,29 @@ def _collect(names: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
         else:
             errors.append((path, "no such file or folder."))
     return list(files.values()), errors
+
+
+def _reviewer(username: str):
+    """The named editor, who must be allowed to sign off AI text and publish."""
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"--reviewed-by: there is no active user {username!r}.")
+    if not (
+        user.has_perm("explainers.signoff_explainer")
+        and user.has_perm("explainers.publish_explainer")
+    ):
+        raise CommandError(
+            f"--reviewed-by: {username!r} is not an editor (may not sign off AI text and publish)."
+        )
+    return user
+
+
+def _needs_sign_off(document: ParsedExplainer) -> bool:
+    """AI text that this run would publish: new, or a draft imported earlier."""
+    if not document.ai_generated:
+        return False
+    existing = Explainer.objects.filter(import_digest=document.digest).first()
+    return existing is None or existing.status == Explainer.Status.DRAFT
 
 
 def _plural(count: int, word: str) -> str:
