@@ -1,12 +1,43 @@
+from datetime import datetime
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from . import importer
-from .models import Explainer
-from .services import unique_slug
+from . import importer, services
+from .models import Explainer, Notice
+
+# Fields an editor sees in the form, with the names they know them by.
+CONFLICT_FIELDS = (
+    "headline",
+    "slug",
+    "whats_happening",
+    "why_its_important",
+    "whats_next",
+    "ai_generated",
+    "topic_id",
+    "image",
+    "image_alt",
+    "image_credit",
+)
+
+
+def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
+    """Names of the fields changed since ``loaded_at`` (an ISO time), from the revisions."""
+    try:
+        opened = datetime.fromisoformat(loaded_at)
+    except (ValueError, TypeError):
+        return []
+    then = current.history.filter(updated_at=opened).order_by("-history_date").first()
+    if then is None:
+        return []
+    return [
+        str(Explainer._meta.get_field(name.removesuffix("_id")).verbose_name)
+        for name in CONFLICT_FIELDS
+        if getattr(then, name) != getattr(current, name)
+    ]
 
 
 class ExplainerAdminForm(forms.ModelForm):
@@ -25,8 +56,6 @@ class ExplainerAdminForm(forms.ModelForm):
             "image",
             "image_alt",
             "image_credit",
-            "status",
-            "published_at",
         )
         widgets = {
             "headline": forms.TextInput(attrs={"size": 90}),
@@ -36,19 +65,64 @@ class ExplainerAdminForm(forms.ModelForm):
             "whats_next": forms.Textarea(attrs={"rows": 7, "cols": 90}),
         }
 
+    # When the editor opened the form: a later save by someone else is a conflict.
+    loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields:
             self.fields["slug"].required = False
+        if self.instance.pk:
+            self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
 
     def clean_slug(self):
         slug = self.cleaned_data.get("slug")
         if slug:
-            return slug.lower()
+            slug = slug.lower()
+            if services.slug_is_taken(slug, exclude_pk=self.instance.pk):
+                raise ValidationError(
+                    "Another explainer uses this slug, or used it and still redirects from "
+                    "it. Choose another.",
+                    code="slug_taken",
+                )
+            return slug
         headline = self.data.get(self.add_prefix("headline"), "").strip()
         if not headline:
             return slug  # the headline's own "required" error says what to do
-        return unique_slug(headline, exclude_pk=self.instance.pk)
+        return services.unique_slug(headline, exclude_pk=self.instance.pk)
+
+    def check_conflict(self) -> None:
+        """Refuse the save if someone else saved after this form was opened (no lost edits).
+
+        The row is locked until the save commits, so two saves cannot both pass this check.
+        """
+        if not self.instance.pk:
+            return
+        current = (
+            Explainer.objects.select_for_update()
+            .select_related("updated_by")
+            .get(pk=self.instance.pk)
+        )
+        loaded_at = self.data.get(self.add_prefix("loaded_at"), "")
+        if loaded_at == current.updated_at.isoformat():
+            return
+        changed = conflict_changes(current, loaded_at)
+        who = current.updated_by.get_username() if current.updated_by else "Someone"
+        # The next save, made knowing this, is against the version now stored.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("loaded_at")] = current.updated_at.isoformat()
+        raise ValidationError(
+            "%(who)s saved this explainer at %(time)s, after you opened it, changing: "
+            "%(changed)s. Nothing of yours was saved, and your text is still in the form "
+            "below. Compare it with their version (open the explainer in a new tab), then "
+            "save again to keep yours.",
+            code="edit_conflict",
+            params={
+                "who": who,
+                "time": timezone.localtime(current.updated_at).strftime("%H:%M:%S"),
+                "changed": ", ".join(changed) or "its publishing details",
+            },
+        )
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
@@ -66,6 +140,7 @@ class ExplainerAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self.check_conflict()
         if cleaned.get("image") and not (cleaned.get("image_alt") or "").strip():
             self.add_error(
                 "image_alt",
@@ -73,8 +148,6 @@ class ExplainerAdminForm(forms.ModelForm):
                     "Describe the image for readers who cannot see it.", code="alt_required"
                 ),
             )
-        if cleaned.get("status") == Explainer.Status.PUBLISHED and not cleaned.get("published_at"):
-            cleaned["published_at"] = timezone.now()
         return cleaned
 
 
@@ -98,3 +171,61 @@ class ImportTextForm(forms.Form):
             raise ValidationError(
                 [ValidationError(str(problem), code="invalid") for problem in error.problems]
             ) from None
+
+
+class TransitionForm(forms.Form):
+    """One workflow step from the change form's Workflow panel."""
+
+    ACTIONS = {
+        "submit": services.explainer_submit,
+        "send_back": services.explainer_send_back,
+        "sign_off": services.explainer_sign_off,
+        "publish": services.explainer_publish,
+        "unpublish": services.explainer_unpublish,
+        "archive": services.explainer_archive,
+    }
+    action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
+    comment = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000
+    )
+    publish_at = forms.DateTimeField(
+        label="Publish at",
+        required=False,
+        help_text="Leave empty to publish now; a future time schedules it.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires at",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    def run(self, *, explainer: Explainer, user) -> None:
+        """Apply the step through its service (which checks role and state)."""
+        data = self.cleaned_data
+        action = data["action"]
+        kwargs = {"explainer": explainer, "user": user}
+        if action == "send_back":
+            kwargs["comment"] = data["comment"]
+        elif action == "publish":
+            kwargs.update(at=data["publish_at"], expires_at=data["expires_at"])
+        if action != "send_back" and data["comment"]:
+            kwargs["comment"] = data["comment"]
+        self.ACTIONS[action](**kwargs)
+
+
+class NoticeForm(forms.ModelForm):
+    class Meta:
+        model = Notice
+        fields = ("kind", "text")
+        widgets = {"text": forms.Textarea(attrs={"rows": 3, "cols": 80})}
+
+
+class HideNoticeForm(forms.Form):
+    notice = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="Why hide it?", max_length=500)
+
+
+class PreviewLinkForm(forms.Form):
+    label = forms.CharField(label="Shared with", max_length=120, required=False)
+    days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=90, initial=7)
