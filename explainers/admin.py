@@ -8,6 +8,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 
+from feedback.stats import NullsLast, format_share, with_feedback_stats
+
 from . import importer
 from .forms import ExplainerAdminForm, ImportTextForm
 from .models import SECTION_FIELDS, Explainer, Source, Topic
@@ -35,7 +37,17 @@ class SourceInline(admin.TabularInline):
 class ExplainerAdmin(admin.ModelAdmin):
     form = ExplainerAdminForm
     change_list_template = "admin/explainers/explainer/change_list.html"
-    list_display = ("headline", "status", "topic", "ai_generated", "published_at", "updated_at")
+    list_display = (
+        "headline",
+        "status",
+        "topic",
+        "ai_generated",
+        "published_at",
+        "updated_at",
+        "feedback_votes",
+        "feedback_share",
+        "feedback_lower_bound",
+    )
     list_display_links = ("headline",)
     list_filter = ("status", "topic", "ai_generated")
     list_select_related = ("topic",)
@@ -73,6 +85,23 @@ class ExplainerAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    def get_queryset(self, request):
+        # Vote counts and shares come annotated, so the list can sort by them in one query.
+        return with_feedback_stats(super().get_queryset(request))
+
+    @admin.display(description="votes", ordering="votes")
+    def feedback_votes(self, obj):
+        return obj.votes
+
+    @admin.display(description="useful", ordering=NullsLast("useful_share"))
+    def feedback_share(self, obj):
+        return format_share(obj.useful_share, obj.votes)
+
+    @admin.display(description="lower bound", ordering=NullsLast("wilson_lower_bound"))
+    def feedback_lower_bound(self, obj):
+        """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
+        return format_share(obj.wilson_lower_bound, obj.votes)
 
     def save_model(self, request, obj, form, change):
         if not change:
