@@ -7,6 +7,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from feedback.stats import NullsLast, format_share, with_feedback_stats
+
 from . import diff, importer, services
 from .forms import (
     ExplainerAdminForm,
@@ -20,6 +22,11 @@ from .models import SECTION_FIELDS, Explainer, Notice, PreviewLink, Source, Topi
 from .views import render_preview
 
 Status = Explainer.Status
+
+
+def short_time(value) -> str:
+    """A compact local time for list columns ("26 Nov 2026 14:05"), or a dash."""
+    return timezone.localtime(value).strftime("%d %b %Y %H:%M") if value else "-"
 
 
 @admin.register(Topic)
@@ -62,7 +69,17 @@ class NoticeAdmin(admin.ModelAdmin):
 class ExplainerAdmin(admin.ModelAdmin):
     form = ExplainerAdminForm
     change_list_template = "admin/explainers/explainer/change_list.html"
-    list_display = ("headline", "state", "topic", "ai_generated", "published_at", "updated_at")
+    list_display = (
+        "headline",
+        "state",
+        "topic",
+        "ai_generated",
+        "published",
+        "updated",
+        "feedback_votes",
+        "feedback_share",
+        "feedback_lower_bound",
+    )
     list_display_links = ("headline",)
     list_filter = ("status", "topic", "ai_generated")
     list_select_related = ("topic", "live_revision")
@@ -124,6 +141,31 @@ class ExplainerAdmin(admin.ModelAdmin):
         if obj.status == Status.PUBLISHED and obj.expires_at and not obj.is_public:
             return "Expired"
         return label
+
+    @admin.display(description="published", ordering="published_at")
+    def published(self, obj):
+        return short_time(obj.published_at)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj):
+        return short_time(obj.updated_at)
+
+    @admin.display(description="votes", ordering="votes")
+    def feedback_votes(self, obj):
+        return obj.votes
+
+    @admin.display(description="useful", ordering=NullsLast("useful_share"))
+    def feedback_share(self, obj):
+        return format_share(obj.useful_share, obj.votes)
+
+    @admin.display(description="lower bound", ordering=NullsLast("wilson_lower_bound"))
+    def feedback_lower_bound(self, obj):
+        """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
+        return format_share(obj.wilson_lower_bound, obj.votes)
+
+    def get_queryset(self, request):
+        # Vote counts and shares come annotated, so the list can sort by them in one query.
+        return with_feedback_stats(super().get_queryset(request))
 
     @admin.display(description="editor's sign-off")
     def sign_off(self, obj):
@@ -238,7 +280,7 @@ class ExplainerAdmin(admin.ModelAdmin):
             "workflow_steps": steps,
             "workflow_form": TransitionForm(),
             "workflow_events": explainer.events.select_related("user")[:50],
-            "can_publish": can_publish,
+            "offers_publish": any(step == "publish" for step, _ in steps),
         }
 
     def get_urls(self):

@@ -99,7 +99,7 @@ class ExplainerAdminForm(forms.ModelForm):
         if not self.instance.pk:
             return
         current = (
-            Explainer.objects.select_for_update()
+            Explainer.objects.select_for_update(of=("self",))
             .select_related("updated_by")
             .get(pk=self.instance.pk)
         )

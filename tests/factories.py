@@ -1,6 +1,8 @@
+import importlib
+
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from explainers.models import Explainer, Source, Topic
@@ -16,17 +18,32 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+ROLES = importlib.import_module("explainers.migrations.0004_roles").ROLES
+
+
+def role(name: str) -> Group:
+    """The group the roles migration made; rebuilt after a transactional test's flush."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="explainers", codename__in=ROLES[name]
+            )
+        )
+    return group
+
+
 def editor(username: str = "editor"):
     """A member of the Editors group, as the roles migration defines it."""
     user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
+    user.groups.add(role("Editors"))
     return user
 
 
 def writer(username: str = "writer"):
     """A member of the Writers group."""
     user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name="Writers"))
+    user.groups.add(role("Writers"))
     return user
 
 

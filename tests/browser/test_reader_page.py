@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from explainers.models import Explainer
+from tests.factories import editor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -13,7 +14,15 @@ SEED = "explainers/demo/explainer-seed.txt"
 
 @pytest.fixture
 def seed_explainer():
-    call_command("import_explainers", "--publish", SEED, stdout=io.StringIO())
+    reviewer = editor()
+    call_command(
+        "import_explainers",
+        "--publish",
+        "--reviewed-by",
+        reviewer.username,
+        SEED,
+        stdout=io.StringIO(),
+    )
     return Explainer.objects.get()
 
 
@@ -25,7 +34,9 @@ def test_seed_explainer_shows_headings_and_label(live_server, page, screenshot, 
     assert article.locator(".lead-in").inner_text() == "What is the story about?"
     assert page.locator("h1").count() == 1
     assert article.locator("h1").inner_text() == seed_explainer.headline
-    assert article.get_by_text("AI Generated Content", exact=True).is_visible()
+    assert article.locator(".ai-label").is_visible()
+    assert "AI Generated Content" in article.locator(".ai-label").inner_text()
+    assert "Reviewed by an editor" in article.locator(".ai-label").inner_text()
     headings = article.locator("section.section h2").all_inner_texts()
     assert headings == ["What's Happening?", "Why It's Important?", "What's Next?"]
     assert article.locator("text=Do you find this article useful?").is_visible()

@@ -1,0 +1,587 @@
+"""CSV exports of reader ratings, shared by the admin and ``manage.py export_feedback``.
+
+Three kinds: ``ratings`` (one row per vote), ``daily`` (per explainer per UTC day) and
+``summary`` (per explainer). Every export is a generator of byte chunks, so neither the admin
+nor the command ever holds a whole file in memory.
+
+Ratings of every explainer are exported, published or not: analysts need the votes of
+explainers that were later unpublished, and a rating only exists on an explainer that was
+public when the reader voted. This is why the export does not go through
+``Explainer.objects.published()``.
+
+On PostgreSQL the ``ratings`` kind is produced by the server itself with
+``COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)``, the formatting (timestamps, yes/no,
+spreadsheet-formula neutralisation) done in SQL; elsewhere a chunked Python path writes the
+same bytes. ``daily`` and ``summary`` are small aggregates, written by Python on every database.
+
+The format, identical on both paths:
+
+- a header row, then ``\\n`` after every row: COPY always ends rows with ``\\n``;
+- RFC 4180 quoting: a field containing a comma, a double quote, CR or LF is quoted, with
+  quotes doubled; everything else, including an empty text, is written bare;
+- timestamps in UTC with microseconds and a ``Z`` (``2026-11-26T03:36:59.123456Z``), dates as
+  ``YYYY-MM-DD``;
+- a text cell (slug, headline, reason, comment) starting with ``=``, ``+``, ``-``, ``@``, a tab
+  or CR gets a leading ``'`` so that a spreadsheet does not run it as a formula (OWASP's advice
+  on CSV injection); numbers are left alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Case, Count, Func, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import TruncDate
+
+from explainers.models import Explainer, Topic
+
+from .models import Rating
+
+KINDS = ("ratings", "daily", "summary")
+HEADERS = {
+    "ratings": (
+        "id",
+        "created_at",
+        "updated_at",
+        "explainer_id",
+        "explainer_slug",
+        "explainer_headline",
+        "explainer_version",
+        "useful",
+        "reason",
+        "comment",
+    ),
+    "daily": (
+        "date",
+        "explainer_id",
+        "explainer_slug",
+        "votes",
+        "useful",
+        "not_useful",
+        "useful_share",
+    ),
+    "summary": (
+        "explainer_id",
+        "explainer_slug",
+        "explainer_headline",
+        "published_at",
+        "votes",
+        "useful",
+        "not_useful",
+        "useful_share",
+        "wilson_lower_95",
+    ),
+}
+
+BOM = "\ufeff".encode()
+# Chunks handed to the response or file are at least this big (the last one excepted).
+CHUNK_BYTES = 64 * 1024
+# Rows fetched per round trip on the Python path.
+CHUNK_ROWS = 2000
+# z for a two-sided 95% interval.
+WILSON_Z = 1.959964
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "%Y-%m-%d"
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+_FOUR_PLACES = Decimal("0.0001")
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Validated filters of an export; build it with ``parse_options``.
+
+    ``since`` and ``until`` are inclusive UTC dates compared with each rating's ``created_at``.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    explainer_ids: tuple[int, ...] = ()
+    topic_id: int | None = None
+
+    def filter(self, ratings: QuerySet[Rating]) -> QuerySet[Rating]:
+        """``ratings`` narrowed to these options."""
+        condition = Q()
+        if self.since is not None:
+            condition &= Q(created_at__gte=datetime.combine(self.since, time.min, tzinfo=UTC))
+        # The last representable day has no "next midnight": it simply has no upper bound.
+        if self.until is not None and self.until < date.max:
+            next_day = datetime.combine(self.until + timedelta(days=1), time.min, tzinfo=UTC)
+            condition &= Q(created_at__lt=next_day)
+        if self.explainer_ids:
+            condition &= Q(explainer_id__in=self.explainer_ids)
+        if self.topic_id is not None:
+            condition &= Q(explainer__topic_id=self.topic_id)
+        return ratings.filter(condition)
+
+
+def parse_options(
+    *,
+    since: str | date | None = None,
+    until: str | date | None = None,
+    explainers: Iterable[str] = (),
+    topic: str | None = None,
+) -> ExportOptions:
+    """Check the filters as a person typed them and resolve slugs to ids.
+
+    Dates are ``YYYY-MM-DD`` strings or ``date`` objects. Raises ``ValidationError`` keyed by
+    option name (``since``, ``until``, ``explainers``, ``topic``) so that a form can show each
+    message next to its field and the command can print them all.
+    """
+    errors: dict[str, list[ValidationError]] = {}
+    since_date = _parse_date("since", since, errors)
+    until_date = _parse_date("until", until, errors)
+    if since_date and until_date and until_date < since_date:
+        errors.setdefault("until", []).append(
+            ValidationError(
+                "The end date (%(until)s) is before the start date (%(since)s).",
+                code="reversed_range",
+                params={"since": since_date.isoformat(), "until": until_date.isoformat()},
+            )
+        )
+
+    slugs = list(dict.fromkeys(slug.strip() for slug in explainers if slug and slug.strip()))
+    found = (
+        dict(Explainer.objects.filter(slug__in=slugs).values_list("slug", "id")) if slugs else {}
+    )
+    if unknown := [slug for slug in slugs if slug not in found]:
+        errors.setdefault("explainers", []).append(
+            ValidationError(
+                "No explainer has the slug %(slugs)s."
+                if len(unknown) == 1
+                else "No explainers have the slugs %(slugs)s.",
+                code="unknown_explainer",
+                params={"slugs": ", ".join(repr(slug) for slug in unknown)},
+            )
+        )
+
+    topic_id = None
+    if topic is not None and topic.strip():
+        topic_id = Topic.objects.filter(slug=topic.strip()).values_list("id", flat=True).first()
+        if topic_id is None:
+            errors.setdefault("topic", []).append(
+                ValidationError(
+                    "No topic has the slug %(slug)r.",
+                    code="unknown_topic",
+                    params={"slug": topic.strip()},
+                )
+            )
+
+    if errors:
+        raise ValidationError(errors)
+    return ExportOptions(
+        since=since_date,
+        until=until_date,
+        explainer_ids=tuple(sorted(found[slug] for slug in slugs)),
+        topic_id=topic_id,
+    )
+
+
+def export_filename(kind: str, *, today: date | None = None) -> str:
+    """The download's name, dated with today's UTC date: ``feedback-ratings-2026-11-26.csv``."""
+    today = today or datetime.now(UTC).date()
+    return f"feedback-{kind}-{today.isoformat()}.csv"
+
+
+def export_csv(
+    *,
+    kind: str,
+    options: ExportOptions | None = None,
+    bom: bool = False,
+    rating_ids: Sequence[int] | QuerySet[Rating] | None = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[bytes]:
+    """The export as UTF-8 byte chunks of at least ``CHUNK_BYTES`` (the last one excepted).
+
+    ``rating_ids`` narrows the export to those ratings: a list of ids, or a queryset of ratings
+    (used as a subquery, so selecting a million rows in the admin costs no memory).
+    ``progress`` is called with the number of data rows written so far, once per chunk.
+    ``bom`` starts the file with a UTF-8 byte-order mark, which Excel needs to read UTF-8.
+
+    Nothing touches the database until the first chunk is asked for, and a consumer that stops
+    early (a client that disconnects) closes the generator, which closes the database cursor.
+    """
+    _check_kind(kind)
+    ratings = _ratings(options, rating_ids)
+    if kind == "ratings":
+        if _use_copy():
+            chunks = _ratings_copy(ratings)
+        else:
+            chunks = _python_chunks(_rating_rows(ratings), HEADERS["ratings"])
+    elif kind == "daily":
+        chunks = _python_chunks(_daily_rows(ratings), HEADERS["daily"])
+    else:
+        chunks = _python_chunks(_summary_rows(ratings), HEADERS["summary"])
+    return _finish(chunks, bom=bom, progress=progress)
+
+
+def count_rows(
+    *,
+    kind: str,
+    options: ExportOptions | None = None,
+    rating_ids: Sequence[int] | QuerySet[Rating] | None = None,
+) -> int:
+    """How many data rows (header excluded) ``export_csv`` would write now."""
+    _check_kind(kind)
+    ratings = _ratings(options, rating_ids)
+    if kind == "ratings":
+        return ratings.count()
+    if kind == "daily":
+        return _daily_queryset(ratings).count()
+    return ratings.order_by().values("explainer_id").distinct().count()
+
+
+# Cell formatting, shared by every kind on the Python side.
+
+
+def format_timestamp(value: datetime | None) -> str:
+    """``2026-11-26T03:36:59.123456Z``: UTC, always six fractional digits, as COPY writes it."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def neutralise(value: str) -> str:
+    """``value`` with a leading ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def format_share(part: int, whole: int) -> str:
+    """``part / whole`` with four decimals (half up), or empty when ``whole`` is 0."""
+    if not whole:
+        return ""
+    return str((Decimal(part) / Decimal(whole)).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP))
+
+
+def wilson_lower_bound(positive: int, total: int, *, z: float = WILSON_Z) -> float | None:
+    """The lower bound of the Wilson score interval of ``positive / total``; None if no votes."""
+    if not total:
+        return None
+    p = positive / total
+    z2 = z * z
+    centre = p + z2 / (2 * total)
+    margin = z * math.sqrt((p * (1 - p) + z2 / (4 * total)) / total)
+    # Rounding can leave -0.0000 for p = 0.
+    return max(0.0, (centre - margin) / (1 + z2 / total))
+
+
+def _cell(value: object) -> str:
+    """One field: None as empty, RFC 4180 quoting exactly where PostgreSQL's COPY quotes.
+
+    Not Python's csv module: it decides quoting from its line terminator, and with ``\\n``
+    CPython 3.11 leaves a lone CR bare, where RFC 4180 and COPY quote it; this quotes exactly
+    where COPY does, whatever the Python version.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _line(values: Iterable[object]) -> str:
+    return ",".join(_cell(value) for value in values) + "\n"
+
+
+def _text(value: str) -> str | None:
+    """A text column as both paths write it: neutralised, and empty as NULL (a bare field)."""
+    return neutralise(value) if value else None
+
+
+# Shared plumbing.
+
+
+def _parse_date(
+    name: str, value: str | date | None, errors: dict[str, list[ValidationError]]
+) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if value is None or isinstance(value, date):
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text, DATE_FORMAT).date()
+    except ValueError:
+        errors.setdefault(name, []).append(
+            ValidationError(
+                "%(name)s must be a date written YYYY-MM-DD, e.g. 2026-11-26, not %(value)r.",
+                code="invalid_date",
+                params={"name": name.capitalize(), "value": text},
+            )
+        )
+        return None
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}.")
+
+
+def _use_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _ratings(
+    options: ExportOptions | None, rating_ids: Sequence[int] | QuerySet[Rating] | None
+) -> QuerySet[Rating]:
+    ratings = (options or ExportOptions()).filter(Rating.objects.all())
+    if isinstance(rating_ids, QuerySet):
+        ratings = ratings.filter(pk__in=rating_ids.order_by().values("pk"))
+    elif rating_ids is not None:
+        ratings = ratings.filter(pk__in=list(rating_ids))
+    return ratings
+
+
+def _finish(
+    chunks: Iterator[tuple[bytes, int]], *, bom: bool, progress: ProgressCallback | None
+) -> Iterator[bytes]:
+    """Prefix the BOM, report progress, and close the source when the consumer stops."""
+    try:
+        first = True
+        for data, rows in chunks:
+            if first and bom:
+                data = BOM + data
+            first = False
+            yield data
+            if progress is not None:
+                progress(rows)
+    finally:
+        chunks.close()
+
+
+# The Python path: every kind on SQLite, daily and summary everywhere.
+
+RATING_FIELDS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "explainer_id",
+    "explainer__slug",
+    "explainer__headline",
+    "explainer_version",
+    "useful",
+    "reason",
+    "comment",
+)
+
+
+def _rating_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
+    """The cells of each rating, by id, from one SELECT read ``CHUNK_ROWS`` at a time."""
+    query = ratings.order_by("id").values_list(*RATING_FIELDS)
+    with closing(query.iterator(chunk_size=CHUNK_ROWS)) as rows:
+        for (
+            pk,
+            created,
+            updated,
+            explainer_id,
+            slug,
+            headline,
+            version,
+            useful,
+            reason,
+            comment,
+        ) in rows:
+            yield (
+                pk,
+                format_timestamp(created),
+                format_timestamp(updated),
+                explainer_id,
+                _text(slug),
+                _text(headline),
+                version,
+                "yes" if useful else "no",
+                _text(reason),
+                _text(comment),
+            )
+
+
+def _daily_queryset(ratings: QuerySet[Rating]) -> QuerySet:
+    return (
+        ratings.annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .values("day", "explainer_id", "explainer__slug")
+        .annotate(votes=Count("id"), useful_votes=Count("id", filter=Q(useful=True)))
+        .order_by("day", "explainer_id")
+    )
+
+
+def _daily_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
+    """The cells of each (UTC day, explainer) with votes, by day then explainer."""
+    with closing(_daily_queryset(ratings).iterator(chunk_size=CHUNK_ROWS)) as rows:
+        for row in rows:
+            votes, useful = row["votes"], row["useful_votes"]
+            yield (
+                row["day"].strftime(DATE_FORMAT),
+                row["explainer_id"],
+                _text(row["explainer__slug"]),
+                votes,
+                useful,
+                votes - useful,
+                format_share(useful, votes),
+            )
+
+
+def _summary_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
+    """The cells of each explainer with votes among ``ratings``, by explainer id."""
+    summary = (
+        ratings.values(
+            "explainer_id", "explainer__slug", "explainer__headline", "explainer__published_at"
+        )
+        .annotate(votes=Count("id"), useful_votes=Count("id", filter=Q(useful=True)))
+        .order_by("explainer_id")
+    )
+    with closing(summary.iterator(chunk_size=CHUNK_ROWS)) as rows:
+        for row in rows:
+            votes, useful = row["votes"], row["useful_votes"]
+            lower = wilson_lower_bound(useful, votes)
+            yield (
+                row["explainer_id"],
+                _text(row["explainer__slug"]),
+                _text(row["explainer__headline"]),
+                format_timestamp(row["explainer__published_at"]),
+                votes,
+                useful,
+                votes - useful,
+                format_share(useful, votes),
+                "" if lower is None else f"{lower:.4f}",
+            )
+
+
+def _python_chunks(
+    rows: Iterator[tuple[object, ...]], header: tuple[str, ...]
+) -> Iterator[tuple[bytes, int]]:
+    """Yield (chunk, rows written so far): the header, then ``rows`` as CSV lines."""
+    with closing(rows):
+        lines = [_line(header)]
+        size = len(lines[0])
+        written = 0
+        for row in rows:
+            line = _line(row)
+            lines.append(line)
+            size += len(line)
+            written += 1
+            # Characters rather than bytes: near enough to decide when to hand a chunk over.
+            if size >= CHUNK_BYTES:
+                yield "".join(lines).encode(), written
+                lines.clear()
+                size = 0
+        yield "".join(lines).encode(), written
+
+
+# The ratings kind: PostgreSQL COPY path.
+
+
+class _UtcTimestamp(Func):
+    """PostgreSQL: ``format_timestamp`` in SQL."""
+
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    output_field = TextField()
+
+
+class _SpreadsheetText(Func):
+    """PostgreSQL: ``_text`` in SQL.
+
+    COPY writes NULL as a bare empty field but '' as ``""``, so an empty text becomes NULL, as
+    the Python path writes it. The formula characters (tab, CR, + - = @: 9 13 43 45 61 64) all
+    sort before "A" byte-wise, so the usual text, starting with a letter or a non-ASCII
+    character, is settled by one memcmp under the "C" collation before ascii() and the IN
+    list are evaluated, which is measurably cheaper over a million rows. The column appears
+    several times, so it must be a plain column reference (no parameters).
+    """
+
+    template = (
+        "CASE WHEN %(expressions)s COLLATE \"C\" >= 'A' THEN %(expressions)s "
+        "WHEN %(expressions)s = '' THEN NULL "
+        "WHEN ascii(%(expressions)s) IN (9, 13, 43, 45, 61, 64) THEN '''' || %(expressions)s "
+        "ELSE %(expressions)s END"
+    )
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, **extra_context)
+        if params:
+            raise ValueError("_SpreadsheetText needs a column, not an expression with params.")
+        return sql, params
+
+
+def ratings_copy_sql(
+    *,
+    options: ExportOptions | None = None,
+    rating_ids: Sequence[int] | QuerySet[Rating] | None = None,
+) -> str:
+    """PostgreSQL: the COPY statement behind the ratings export (to EXPLAIN or benchmark it).
+
+    Its output is the export without the header line.
+    """
+    return _ratings_copy_sql(_ratings(options, rating_ids))
+
+
+def _ratings_copy_sql(ratings: QuerySet[Rating]) -> str:
+    """The COPY statement for ``ratings``, filters inlined as literals.
+
+    psycopg sends COPY as a simple query, which takes no bind parameters: the ORM compiles the
+    SELECT (so the filters are the very ones of the Python path) and Django's ``compose_sql``
+    quotes the values client-side.
+    """
+    formatted = (
+        ratings.order_by("id")
+        .annotate(
+            x_created=_UtcTimestamp("created_at"),
+            x_updated=_UtcTimestamp("updated_at"),
+            x_slug=_SpreadsheetText("explainer__slug"),
+            x_headline=_SpreadsheetText("explainer__headline"),
+            x_useful=Case(When(useful=True, then=Value("yes")), default=Value("no")),
+            x_reason=_SpreadsheetText("reason"),
+            x_comment=_SpreadsheetText("comment"),
+        )
+        .values_list(
+            "id",
+            "x_created",
+            "x_updated",
+            "explainer_id",
+            "x_slug",
+            "x_headline",
+            "explainer_version",
+            "x_useful",
+            "x_reason",
+            "x_comment",
+        )
+    )
+    select = connection.ops.compose_sql(*formatted.query.sql_with_params())
+    # No HEADER: the header line comes from HEADERS, as on the Python path, whatever the
+    # ORM's column aliases. COPY ends every row with \n.
+    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv)"
+
+
+def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
+    """Yield (chunk, rows written so far) straight from the server's COPY output."""
+    statement = _ratings_copy_sql(ratings)
+    cursor = connection.cursor()
+    try:
+        # Django's cursor logs the COPY like any query when queries are logged.
+        with cursor.copy(statement) as copy:
+            buffer = bytearray(_line(HEADERS["ratings"]).encode())
+            written = 0
+            # libpq hands over COPY data one row at a time.
+            for row in copy:
+                buffer += row
+                written += 1
+                if len(buffer) >= CHUNK_BYTES:
+                    yield bytes(buffer), written
+                    buffer.clear()
+            yield bytes(buffer), written
+    finally:
+        # Leaving the COPY block early cancels the query on the server (psycopg's Copy exit).
+        cursor.close()

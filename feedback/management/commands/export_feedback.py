@@ -1,0 +1,155 @@
+"""``manage.py export_feedback --kind ratings|daily|summary [...]``: reader feedback as CSV."""
+
+import codecs
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from feedback.export import KINDS, count_rows, export_csv, parse_options
+
+
+class Command(BaseCommand):
+    help = (
+        "Export reader feedback as CSV: every vote (ratings), votes per explainer per UTC day "
+        "(daily) or per explainer (summary). Writes to standard output unless -o is given; "
+        "a file is only replaced once the export has succeeded."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--kind", required=True, choices=KINDS, help="What one row is.")
+        parser.add_argument(
+            "--since", metavar="DATE", help="First UTC day included, YYYY-MM-DD (inclusive)."
+        )
+        parser.add_argument(
+            "--until", metavar="DATE", help="Last UTC day included, YYYY-MM-DD (inclusive)."
+        )
+        parser.add_argument(
+            "--explainer",
+            dest="explainers",
+            metavar="SLUG",
+            nargs="+",
+            action="extend",
+            default=[],
+            help="Only these explainers, by slug; repeat the option or list several.",
+        )
+        parser.add_argument("--topic", metavar="SLUG", help="Only explainers of this topic.")
+        parser.add_argument(
+            "--bom", action="store_true", help="Start with a UTF-8 byte-order mark, for Excel."
+        )
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output."
+        )
+
+    def handle(self, *args, kind, since, until, explainers, topic, bom, output, **options):
+        try:
+            export_options = parse_options(
+                since=since, until=until, explainers=explainers, topic=topic
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+
+        progress = None
+        if self.stderr.isatty():
+            total = count_rows(kind=kind, options=export_options)
+            progress = ProgressLine(self.stderr, total)
+        chunks = export_csv(kind=kind, options=export_options, bom=bom, progress=progress)
+        try:
+            if output:
+                _write_file(Path(output), chunks)
+            else:
+                self._write_stdout(chunks)
+        finally:
+            chunks.close()
+            if progress is not None:
+                progress.end()
+
+    def _write_stdout(self, chunks):
+        binary = getattr(self.stdout, "buffer", None)
+        if binary is None:
+            # A text stream (call_command(stdout=StringIO())): decode, never splitting a
+            # character that straddles two chunks.
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            for chunk in chunks:
+                self.stdout.write(decoder.decode(chunk), ending="")
+            self.stdout.write(decoder.decode(b"", final=True), ending="")
+            return
+        try:
+            for chunk in chunks:
+                binary.write(chunk)
+            binary.flush()
+        except BrokenPipeError:
+            # The reader went away (`| head`). Point the descriptor at /dev/null so that the
+            # interpreter's final flush does not fail again, and say why the export stopped.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
+            raise CommandError("Standard output was closed before the export finished.") from None
+
+
+def _write_file(path: Path, chunks) -> None:
+    """Write ``chunks`` to a temporary file next to ``path`` and rename it only on success.
+
+    Whatever goes wrong (a database error, a full disk, Ctrl-C), ``path`` is either untouched
+    or complete, and no temporary file is left behind.
+    """
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder; give a file name to -o.")
+    try:
+        descriptor, name = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".part"
+        )
+    except OSError as error:
+        raise CommandError(f"Cannot write to {path.parent}: {error.strerror}.") from None
+    temporary = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+        # mkstemp's file is private (0600); give the result the usual umask-based mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise CommandError(f"Cannot write {path}: {error.strerror or error}.") from None
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+class ProgressLine:
+    """``12,000 / 1,000,000 rows (1%)`` on one line of a terminal, rewritten in place.
+
+    Redrawn at most ten times a second: an export reports progress per 64 KiB chunk.
+    """
+
+    INTERVAL = 0.1
+
+    def __init__(self, stream, total: int):
+        self.stream = stream
+        self.total = total
+        self.written = 0
+        self.shown_at = 0.0
+        self.show()
+
+    def __call__(self, written: int) -> None:
+        self.written = written
+        if time.monotonic() - self.shown_at >= self.INTERVAL:
+            self.show()
+
+    def show(self) -> None:
+        percent = min(100, 100 * self.written // self.total) if self.total else 100
+        # str as the style: plain text, not stderr's default error colour.
+        self.stream.write(
+            f"\r{self.written:,} / {self.total:,} rows ({percent}%)", style_func=str, ending=""
+        )
+        self.stream.flush()
+        self.shown_at = time.monotonic()
+
+    def end(self) -> None:
+        """Show the final count and move to a new line."""
+        self.show()
+        self.stream.write("", style_func=str)

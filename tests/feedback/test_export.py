@@ -1,0 +1,515 @@
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import Error as DatabaseInterfaceError
+from django.db import connection
+
+from explainers.models import Explainer
+from feedback import export
+from feedback.export import (
+    BOM,
+    CHUNK_BYTES,
+    count_rows,
+    export_csv,
+    export_filename,
+    format_share,
+    parse_options,
+    wilson_lower_bound,
+)
+from feedback.models import Rating, Reason
+from tests.factories import ExplainerFactory, TopicFactory
+from tests.feedback.factories import RatingFactory
+
+pytestmark = pytest.mark.django_db
+
+RATINGS_HEADER = (
+    "id,created_at,updated_at,explainer_id,explainer_slug,explainer_headline,"
+    "explainer_version,useful,reason,comment\n"
+)
+DAILY_HEADER = "date,explainer_id,explainer_slug,votes,useful,not_useful,useful_share\n"
+SUMMARY_HEADER = (
+    "explainer_id,explainer_slug,explainer_headline,published_at,votes,useful,not_useful,"
+    "useful_share,wilson_lower_95\n"
+)
+NOON = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def run(kind="ratings", *, bom=False, rating_ids=None, **filters) -> bytes:
+    """The whole export as bytes."""
+    options = parse_options(**filters)
+    return b"".join(export_csv(kind=kind, options=options, bom=bom, rating_ids=rating_ids))
+
+
+def text(kind="ratings", **filters) -> str:
+    return run(kind, **filters).decode()
+
+
+def table(kind="ratings", **filters) -> list[dict[str, str]]:
+    """The export parsed back, one dict per data row."""
+    return list(csv.DictReader(io.StringIO(text(kind, **filters), newline="")))
+
+
+def ids(kind="ratings", column="id", **filters) -> list[int]:
+    return [int(row[column]) for row in table(kind, **filters)]
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+# The ratings kind.
+
+
+def test_ratings_header_and_row():
+    """A rating is written as one line with every column, times in UTC with a Z."""
+    explainer = ExplainerFactory(published=True, slug="talks", headline="Envoy talks")
+    rating = RatingFactory(
+        explainer=explainer,
+        useful=False,
+        reason=Reason.TOO_LONG,
+        comment="Too much detail",
+        explainer_version=3,
+        created_at=at(2026, 11, 26, 3, 36, 59, 123456),
+        updated_at=at(2026, 11, 26, 4, 0, 0, 5),
+    )
+    assert text() == RATINGS_HEADER + (
+        f"{rating.pk},2026-11-26T03:36:59.123456Z,2026-11-26T04:00:00.000005Z,"
+        f"{explainer.pk},talks,Envoy talks,3,no,too-long,Too much detail\n"
+    )
+
+
+def test_ratings_empty_export_is_the_header():
+    """With no ratings the export is the header line alone."""
+    assert text() == RATINGS_HEADER
+
+
+def test_ratings_whole_seconds_keep_six_digits():
+    """A time on a whole second still carries six fractional digits."""
+    RatingFactory(created_at=at(2026, 1, 2, 3, 4, 5))
+    assert table()[0]["created_at"] == "2026-01-02T03:04:05.000000Z"
+
+
+def test_ratings_useful_is_yes_and_empty_text_is_a_bare_field():
+    """A "yes" with no reason or comment ends in yes and two bare empty fields."""
+    RatingFactory(useful=True)
+    assert text().splitlines()[1].endswith(",yes,,")
+
+
+def test_ratings_ordered_by_id():
+    """Rows come in id order, whatever the creation times."""
+    first = RatingFactory(created_at=at(2026, 5, 1))
+    second = RatingFactory(created_at=at(2026, 1, 1))
+    third = RatingFactory(created_at=at(2026, 3, 1))
+    assert ids() == [first.pk, second.pk, third.pk]
+
+
+def test_ratings_include_unpublished_explainers():
+    """Ratings of an explainer unpublished since are exported too."""
+    rating = RatingFactory(explainer=ExplainerFactory(status=Explainer.Status.UNPUBLISHED))
+    assert ids() == [rating.pk]
+
+
+def test_rows_end_with_newline_only():
+    """Every row ends with \\n, never \\r\\n."""
+    RatingFactory(comment="fine")
+    data = run()
+    assert b"\r" not in data
+    assert data.count(b"\n") == 2
+
+
+# Filters.
+
+
+def test_since_includes_its_utc_midnight():
+    """since includes a rating at 00:00 UTC that day and excludes the microsecond before."""
+    inside = RatingFactory(created_at=at(2026, 11, 20))
+    RatingFactory(created_at=at(2026, 11, 19, 23, 59, 59, 999999))
+    assert ids(since="2026-11-20") == [inside.pk]
+
+
+def test_until_includes_its_whole_day():
+    """until includes its last microsecond and excludes 00:00 UTC the next day."""
+    inside = RatingFactory(created_at=at(2026, 11, 20, 23, 59, 59, 999999))
+    RatingFactory(created_at=at(2026, 11, 21))
+    assert ids(until="2026-11-20") == [inside.pk]
+
+
+def test_since_equal_to_until_is_one_day():
+    """since and until on the same date export that one UTC day."""
+    RatingFactory(created_at=at(2026, 11, 19, 23, 0))
+    inside = RatingFactory(created_at=NOON)
+    RatingFactory(created_at=at(2026, 11, 21, 0, 30))
+    assert ids(since="2026-11-20", until="2026-11-20") == [inside.pk]
+
+
+def test_filter_by_explainers():
+    """Naming explainers by slug exports their ratings only."""
+    first = RatingFactory(explainer=ExplainerFactory(published=True, slug="one"))
+    RatingFactory(explainer=ExplainerFactory(published=True, slug="two"))
+    third = RatingFactory(explainer=ExplainerFactory(published=True, slug="three"))
+    assert ids(explainers=["one", "three"]) == [first.pk, third.pk]
+
+
+def test_filter_by_topic():
+    """A topic slug exports the ratings of that topic's explainers only."""
+    topic = TopicFactory(slug="economy")
+    inside = RatingFactory(explainer=ExplainerFactory(published=True, topic=topic))
+    RatingFactory(explainer=ExplainerFactory(published=True, topic=TopicFactory()))
+    RatingFactory()
+    assert ids(topic="economy") == [inside.pk]
+
+
+def test_rating_ids_restrict_the_export():
+    """A list of rating ids exports those ratings only."""
+    first, _, third = RatingFactory.create_batch(3)
+    assert ids_of(export_csv(kind="ratings", rating_ids=[third.pk, first.pk])) == [
+        first.pk,
+        third.pk,
+    ]
+
+
+def test_rating_queryset_restricts_the_export():
+    """A queryset of ratings exports those ratings only."""
+    first, second, _ = RatingFactory.create_batch(3)
+    selected = Rating.objects.filter(pk__in=[first.pk, second.pk])
+    assert ids_of(export_csv(kind="ratings", rating_ids=selected)) == [first.pk, second.pk]
+
+
+def ids_of(chunks) -> list[int]:
+    rows = csv.DictReader(io.StringIO(b"".join(chunks).decode(), newline=""))
+    return [int(row["id"]) for row in rows]
+
+
+# Bad options.
+
+
+def test_reversed_range_is_an_error():
+    """until before since is refused with a message on until."""
+    with pytest.raises(ValidationError) as raised:
+        parse_options(since="2026-11-20", until="2026-11-19")
+    assert raised.value.message_dict == {
+        "until": ["The end date (2026-11-19) is before the start date (2026-11-20)."]
+    }
+
+
+def test_bad_date_is_an_error():
+    """A date not written YYYY-MM-DD is refused, naming the option and the value."""
+    with pytest.raises(ValidationError) as raised:
+        parse_options(since="20/11/2026")
+    assert raised.value.message_dict == {
+        "since": ["Since must be a date written YYYY-MM-DD, e.g. 2026-11-26, not '20/11/2026'."]
+    }
+
+
+def test_impossible_date_is_an_error():
+    """A date that does not exist (30 February) is refused."""
+    with pytest.raises(ValidationError) as raised:
+        parse_options(until="2026-02-30")
+    assert raised.value.error_dict["until"][0].code == "invalid_date"
+
+
+def test_unknown_explainer_is_an_error():
+    """An explainer slug that matches nothing is refused, naming the slug."""
+    ExplainerFactory(slug="known")
+    with pytest.raises(ValidationError) as raised:
+        parse_options(explainers=["known", "missing"])
+    assert raised.value.message_dict == {"explainers": ["No explainer has the slug 'missing'."]}
+
+
+def test_unknown_explainers_are_listed_together():
+    """Several unknown slugs are named in one message."""
+    with pytest.raises(ValidationError) as raised:
+        parse_options(explainers=["gone", "missing"])
+    assert raised.value.message_dict == {
+        "explainers": ["No explainers have the slugs 'gone', 'missing'."]
+    }
+
+
+def test_unknown_topic_is_an_error():
+    """A topic slug that matches nothing is refused, naming the slug."""
+    with pytest.raises(ValidationError) as raised:
+        parse_options(topic="nowhere")
+    assert raised.value.message_dict == {"topic": ["No topic has the slug 'nowhere'."]}
+
+
+def test_unknown_kind_is_refused():
+    """A kind other than ratings, daily or summary is a programming error."""
+    with pytest.raises(ValueError, match="kind must be one of"):
+        export_csv(kind="everything")
+
+
+def test_last_representable_day_has_no_upper_bound():
+    """until 9999-12-31 exports everything instead of overflowing."""
+    rating = RatingFactory()
+    assert ids(until=date.max.isoformat()) == [rating.pk]
+
+
+# Spreadsheet safety and quoting.
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_formula_prefix_is_neutralised(prefix):
+    """A comment starting with a formula character gets a leading single quote."""
+    RatingFactory(useful=False, comment=f"{prefix}SUM(A1:A9)")
+    assert table()[0]["comment"] == f"'{prefix}SUM(A1:A9)"
+
+
+def test_formula_in_slug_and_headline_is_neutralised():
+    """Slug and headline are neutralised like comments."""
+    RatingFactory(explainer=ExplainerFactory(slug="-minus", headline="=HYPERLINK(1)"))
+    row = table()[0]
+    assert (row["explainer_slug"], row["explainer_headline"]) == ("'-minus", "'=HYPERLINK(1)")
+
+
+def test_formula_character_inside_text_is_left_alone():
+    """Only a leading formula character matters: "a=b" and "x-1" are unchanged."""
+    RatingFactory(comment="a=b, x-1 @home")
+    assert table()[0]["comment"] == "a=b, x-1 @home"
+
+
+def test_numbers_are_not_neutralised():
+    """Numeric columns and a comment of digits are written as they are."""
+    rating = RatingFactory(comment="42", explainer_version=7)
+    line = text().splitlines()[1]
+    assert line.startswith(f"{rating.pk},")
+    assert line.endswith(",7,yes,,42")
+
+
+def test_fields_with_comma_quote_or_newline_are_quoted():
+    """Commas, quotes, LF and CR put a field in quotes, with quotes doubled (RFC 4180)."""
+    RatingFactory(comment='Say "hi", then\nleave\r\nnow\rplease')
+    assert text().endswith(',"Say ""hi"", then\nleave\r\nnow\rplease"\n')
+
+
+def test_quoted_fields_read_back_unchanged():
+    """A reader following RFC 4180 gets the comment back exactly."""
+    comment = 'Ünïcode, "quotes"\r\nand lines'
+    RatingFactory(comment=comment)
+    assert table()[0]["comment"] == comment
+
+
+def test_bom_option_starts_file_with_bom():
+    """With bom the file starts with one UTF-8 byte-order mark, then the header."""
+    assert run(bom=True) == BOM + RATINGS_HEADER.encode()
+
+
+def test_no_bom_by_default():
+    """Without bom the file starts with the header."""
+    assert run().startswith(b"id,")
+
+
+# The daily kind.
+
+
+def test_daily_header_and_rows():
+    """daily counts votes per explainer per UTC day, with the share found useful."""
+    explainer = ExplainerFactory(published=True, slug="talks")
+    RatingFactory(explainer=explainer, useful=True, created_at=NOON)
+    RatingFactory(explainer=explainer, useful=True, created_at=NOON)
+    RatingFactory(explainer=explainer, useful=False, created_at=NOON)
+    assert text("daily") == DAILY_HEADER + f"2026-11-20,{explainer.pk},talks,3,2,1,0.6667\n"
+
+
+def test_daily_ordered_by_date_then_explainer():
+    """daily has a row per day with votes, by date then explainer id."""
+    first, second = ExplainerFactory(published=True), ExplainerFactory(published=True)
+    RatingFactory(explainer=second, created_at=at(2026, 11, 21, 9))
+    RatingFactory(explainer=first, created_at=at(2026, 11, 21, 10))
+    RatingFactory(explainer=second, created_at=at(2026, 11, 19, 8))
+    assert [(row["date"], int(row["explainer_id"])) for row in table("daily")] == [
+        ("2026-11-19", second.pk),
+        ("2026-11-21", first.pk),
+        ("2026-11-21", second.pk),
+    ]
+
+
+def test_daily_days_are_utc_whatever_the_site_time_zone(settings):
+    """Days are cut at UTC midnight even when the site's time zone is elsewhere."""
+    settings.TIME_ZONE = "America/New_York"
+    RatingFactory(created_at=at(2026, 11, 20, 23, 59, 59, 999999))
+    RatingFactory(created_at=at(2026, 11, 21, 0, 0))
+    assert [row["date"] for row in table("daily")] == ["2026-11-20", "2026-11-21"]
+
+
+def test_daily_respects_filters():
+    """daily counts only the ratings inside the filters."""
+    explainer = ExplainerFactory(published=True, slug="talks")
+    RatingFactory(explainer=explainer, created_at=at(2026, 11, 19, 12))
+    RatingFactory(explainer=explainer, created_at=NOON)
+    RatingFactory(created_at=NOON)
+    rows = table("daily", since="2026-11-20", explainers=["talks"])
+    assert [(row["date"], row["votes"]) for row in rows] == [("2026-11-20", "1")]
+
+
+# The summary kind.
+
+
+def test_summary_header_and_rows():
+    """summary counts votes per explainer with the share and Wilson's lower bound."""
+    explainer = ExplainerFactory(
+        published=True, slug="talks", headline="Talks", published_at=at(2026, 11, 1, 8, 30)
+    )
+    RatingFactory.create_batch(2, explainer=explainer, useful=True)
+    RatingFactory(explainer=explainer, useful=False)
+    assert text("summary") == SUMMARY_HEADER + (
+        f"{explainer.pk},talks,Talks,2026-11-01T08:30:00.000000Z,3,2,1,0.6667,0.2077\n"
+    )
+
+
+def test_summary_covers_explainers_rated_in_range_by_id():
+    """summary lists, by id, only explainers with a rating in the range."""
+    first, second, third = (ExplainerFactory(published=True) for _ in range(3))
+    RatingFactory(explainer=third, created_at=NOON)
+    RatingFactory(explainer=second, created_at=at(2026, 1, 1))
+    RatingFactory(explainer=first, created_at=NOON)
+    assert ids("summary", column="explainer_id", since="2026-11-01") == [first.pk, third.pk]
+
+
+def test_summary_of_never_published_explainer_has_empty_published_at():
+    """An explainer without a publication time has an empty published_at."""
+    RatingFactory(explainer=ExplainerFactory(status=Explainer.Status.DRAFT))
+    assert table("summary")[0]["published_at"] == ""
+
+
+def test_share_has_four_decimals():
+    """useful_share is a fraction with four decimals, rounded half up."""
+    assert [format_share(2, 3), format_share(1, 8), format_share(1, 20000)] == [
+        "0.6667",
+        "0.1250",
+        "0.0001",
+    ]
+
+
+def test_share_of_no_votes_is_empty():
+    """useful_share is empty when there are no votes."""
+    assert format_share(0, 0) == ""
+
+
+def test_wilson_lower_bound_values():
+    """Wilson's lower bound at 95% matches the textbook values, never below zero."""
+    assert [round(wilson_lower_bound(*votes), 4) for votes in ((2, 3), (9, 10), (0, 4))] == [
+        0.2077,
+        0.5958,
+        0.0,
+    ]
+
+
+# Counting, chunking and queries.
+
+
+@pytest.mark.parametrize("kind", ["ratings", "daily", "summary"])
+def test_count_rows_matches_data_rows(kind):
+    """count_rows gives the number of data rows the export writes."""
+    explainer = ExplainerFactory(published=True)
+    RatingFactory.create_batch(2, explainer=explainer, created_at=NOON)
+    RatingFactory(explainer=explainer, created_at=at(2026, 11, 21, 1))
+    RatingFactory(created_at=NOON)
+    assert count_rows(kind=kind) == len(table(kind))
+
+
+def test_progress_reports_rows_written():
+    """The progress callback ends with the number of data rows written."""
+    RatingFactory.create_batch(3)
+    seen = []
+    b"".join(export_csv(kind="ratings", progress=seen.append))
+    assert seen[-1] == 3
+
+
+def bulk_ratings(count: int) -> None:
+    explainer = ExplainerFactory(published=True)
+    Rating.objects.bulk_create(
+        Rating(
+            explainer=explainer,
+            reader=f"{n:064x}",
+            useful=bool(n % 3),
+            comment="A comment long enough to fill chunks quickly. " * 3,
+            explainer_version=1,
+        )
+        for n in range(count)
+    )
+
+
+def test_large_export_streams_in_bounded_chunks():
+    """A large export comes in several chunks of about CHUNK_BYTES, never all at once."""
+    bulk_ratings(2500)
+    sizes = [len(chunk) for chunk in export_csv(kind="ratings")]
+    assert len(sizes) > 3
+    assert all(CHUNK_BYTES <= size < 2 * CHUNK_BYTES for size in sizes[:-1])
+
+
+@pytest.mark.parametrize("count", [3, 2500])
+def test_ratings_export_query_count_does_not_grow(count, django_assert_num_queries):
+    """The ratings export is one query whether it has 3 rows or more than a fetch's worth."""
+    bulk_ratings(count)
+    with django_assert_num_queries(1):
+        data = run()
+    assert data.count(b"\n") == count + 1
+
+
+def test_closing_the_stream_early_closes_the_cursor(monkeypatch):
+    """A consumer that stops after the first chunk (a client gone) closes the cursor."""
+    bulk_ratings(2500)
+    cursors = []
+    real_cursor = connection.cursor
+
+    def recording_cursor(*args, **kwargs):
+        cursors.append(real_cursor(*args, **kwargs))
+        return cursors[-1]
+
+    monkeypatch.setattr(connection, "cursor", recording_cursor)
+    chunks = export_csv(kind="ratings")
+    next(chunks)
+    chunks.close()
+    assert cursors
+    for cursor in cursors:
+        with pytest.raises(DatabaseInterfaceError):
+            cursor.execute("SELECT 1")
+
+
+def test_export_filename_is_dated():
+    """The download name carries the kind and the date."""
+    assert export_filename("daily", today=date(2026, 11, 26)) == "feedback-daily-2026-11-26.csv"
+
+
+# PostgreSQL: COPY and the Python path agree byte for byte.
+
+
+@pytest.mark.postgresql
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"since": "2026-11-20", "until": "2026-11-21"},
+        {"explainers": ["b"], "bom": True},
+        {"topic": "econ", "since": "2026-11-21"},
+    ],
+    ids=["all", "range", "explainer-bom", "topic"],
+)
+def test_copy_and_python_paths_are_byte_identical(filters, monkeypatch):
+    """PostgreSQL's COPY and the Python writer produce the same bytes for the same data."""
+    topic = TopicFactory(slug="econ")
+    awkward = ExplainerFactory(
+        published=True, slug="b", headline='=Cost, "tax"\nand €', topic=topic
+    )
+    plain = ExplainerFactory(status=Explainer.Status.UNPUBLISHED, slug="a", headline="Plain")
+    comments = ["", "plain", "a, b", 'q"q', "l\nf", "c\rr", "crlf\r\n", "é ü 日本", "\\.", " pad "]
+    comments += ["9 lives", '"quoted" first', "A", "=", "~tilde", "[bracket", "\x7f", "Ωmega"]
+    comments += [f"{prefix}x" for prefix in ("=", "+", "-", "@", "\t", "\r")]
+    for n, comment in enumerate(comments):
+        RatingFactory(
+            explainer=awkward if n % 2 else plain,
+            useful=not n % 3,
+            reason="" if not n % 3 else Reason.OTHER,
+            comment=comment,
+            explainer_version=n + 1,
+            created_at=at(2026, 11, 19 + n % 4, n, n, n, n * 1000 if n % 5 else 0),
+        )
+    bom = filters.pop("bom", False)
+    via_copy = run(bom=bom, **filters)
+    monkeypatch.setattr(export, "_use_copy", lambda: False)
+    assert run(bom=bom, **filters) == via_copy
+    assert via_copy.count(b"\n") > 3
