@@ -43,7 +43,6 @@ WRK_THREADS = 2
 WRK_CONNECTIONS = 16
 TARGET_RATIO = 0.35
 FILLER_COUNT = 50
-FALLBACK_SLUG = "bench-seed-explainer"
 MARKER = "BENCH_JSON:"
 
 EXIT_MET = 0
@@ -246,60 +245,25 @@ def shell_json(env: dict[str, str], code: str, **values: object) -> dict:
     raise BenchError(f"manage.py shell printed no result:\n{done.stdout}{done.stderr}")
 
 
-def read_seed_file() -> dict:
-    """The seed explainer's fields, read the simple way, for when import_explainers is missing."""
-    headings = {
-        "what's happening?": "whats_happening",
-        "why it's important?": "why_its_important",
-        "what's next?": "whats_next",
-    }
-    fields = {name: [] for name in headings.values()}
-    headline = "Security guarantees for Ukraine on the table at the White House"
-    current = None
-    ai_generated = False
-    lines = SEED_FILE.read_text(encoding="utf-8").splitlines() if SEED_FILE.is_file() else []
-    for number, raw in enumerate(lines):
-        line = raw.strip()
-        key = line.lower().replace("\u2019", "'")
-        if key in headings:
-            current = headings[key]
-        elif key == "ai generated content":
-            ai_generated, current = True, None
-        elif key.startswith("do you find this article useful"):
-            current = None
-        elif current:
-            fields[current].append(line)
-        elif number == 0 and line and not line.endswith("?"):
-            headline = line
-    data = {name: "\n\n".join(p for p in parts if p) for name, parts in fields.items()}
-    filler = "The bench seed file was not found, so this section holds placeholder text."
-    for name in data:
-        data[name] = data[name] or filler
-    return {"headline": headline, "ai_generated": ai_generated, **data}
-
-
-SEED_FALLBACK_CODE = """
+REVIEWER_CODE = """
 import json
-from django.utils import timezone
-from explainers.models import Explainer
-data = json.loads(DATA)
-obj, created = Explainer.objects.get_or_create(
-    slug=SLUG,
-    defaults=dict(data, status="published", published_at=timezone.now()),
-)
-if obj.status != "published" or obj.published_at is None or obj.published_at > timezone.now():
-    obj.status = "published"
-    obj.published_at = timezone.now()
-    obj.save()
-print(MARKER + json.dumps({"created": created}))
+from django.contrib.auth import get_user_model
+users = get_user_model()
+if not users.objects.filter(username="bench").exists():
+    users.objects.create_superuser("bench", "bench@example.com", None)
+print(MARKER + json.dumps({"ok": True}))
 """
 
+# Fillers copy the seed's text and go through the same publishing service as editors do.
 FILLER_CODE = """
 import json
 from datetime import timedelta
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from explainers.models import Explainer, Topic
-data = json.loads(DATA)
+from explainers.services import explainer_publish, explainer_sign_off
+seed = Explainer.objects.exclude(import_digest="").order_by("-pk").first()
+bench = get_user_model().objects.get(username="bench")
 topics = [
     Topic.objects.get_or_create(slug=f"bench-{name.lower()}", defaults={"name": f"Bench {name}"})[0]
     for name in ("World", "Politics", "Economy", "Science", "Climate")
@@ -313,17 +277,18 @@ for i in range(1, COUNT + 1):
     slug = f"bench-filler-{i:02d}"
     if slug in existing:
         continue
-    Explainer.objects.create(
-        headline=f"Bench explainer {i}: {data['headline']}"[:200],
+    explainer = Explainer.objects.create(
+        headline=f"Bench explainer {i}: {seed.headline}"[:200],
         slug=slug,
-        whats_happening=data["whats_happening"],
-        why_its_important=data["why_its_important"],
-        whats_next=data["whats_next"],
-        ai_generated=data["ai_generated"],
+        whats_happening=seed.whats_happening,
+        why_its_important=seed.why_its_important,
+        whats_next=seed.whats_next,
+        ai_generated=seed.ai_generated,
         topic=topics[i % len(topics)],
-        status="published",
-        published_at=now - timedelta(hours=i),
     )
+    if explainer.ai_generated:
+        explainer_sign_off(explainer=explainer, user=bench)
+    explainer_publish(explainer=explainer, user=bench, at=now - timedelta(hours=i))
     created += 1
 print(MARKER + json.dumps({"created": created}))
 """
@@ -332,17 +297,8 @@ PICK_CODE = """
 import json
 from explainers.models import Explainer
 published = Explainer.objects.published()
-target = (
-    published.exclude(import_digest="").order_by("-published_at").first()
-    or published.filter(headline=HEADLINE).first()
-    or published.filter(slug=SLUG).first()
-)
-path = None
-if target is not None:
-    try:
-        path = target.get_absolute_url()
-    except Exception:
-        path = f"/explainers/{target.slug}/"
+target = published.exclude(import_digest="").order_by("-published_at").first()
+path = target.get_absolute_url() if target else None
 print(MARKER + json.dumps({
     "published": published.count(),
     "slug": target.slug if target else None,
@@ -366,23 +322,19 @@ print(MARKER + json.dumps({"name": name, "url": url}))
 
 def seed(env: dict[str, str]) -> tuple[str, int]:
     """Put the seed explainer and the fillers in place; return the explainer's path and count."""
-    seed_data = read_seed_file()
-    imported = manage(
-        env, "import_explainers", "--publish", str(SEED_FILE.relative_to(ROOT)), check=False
+    shell_json(env, REVIEWER_CODE)
+    manage(
+        env,
+        "import_explainers",
+        "--publish",
+        "--reviewed-by",
+        "bench",
+        str(SEED_FILE.relative_to(ROOT)),
     )
-    if imported.returncode == 0:
-        log("seed explainer imported with import_explainers --publish")
-    else:
-        output = (imported.stdout + imported.stderr).strip()
-        if "Unknown command" in output:
-            log("import_explainers does not exist (yet); creating the seed explainer directly")
-        else:
-            last = output.splitlines()[-1] if output else "no output"
-            log(f"import_explainers failed ({last}); creating the seed explainer directly")
-        shell_json(env, SEED_FALLBACK_CODE, DATA=json.dumps(seed_data), SLUG=FALLBACK_SLUG)
-    made = shell_json(env, FILLER_CODE, DATA=json.dumps(seed_data), COUNT=FILLER_COUNT)
+    log("seed explainer imported with import_explainers --publish")
+    made = shell_json(env, FILLER_CODE, COUNT=FILLER_COUNT)
     log(f"{made['created']} filler explainers created")
-    picked = shell_json(env, PICK_CODE, HEADLINE=seed_data["headline"], SLUG=FALLBACK_SLUG)
+    picked = shell_json(env, PICK_CODE)
     if not picked["path"]:
         raise BenchError("No published explainer to load after seeding the database.")
     return picked["path"], picked["published"]

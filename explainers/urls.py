@@ -8,6 +8,10 @@ app_name = "explainers"
 urlpatterns = [
     path("", public_page(views.ExplainerListView.as_view()), name="list"),
     path("corrections/", public_page(views.CorrectionListView.as_view()), name="corrections"),
-    path("explainers/<slug:slug>/", views.ExplainerDetailView.as_view(), name="detail"),
+    path(
+        "explainers/<slug:slug>/",
+        public_page(views.ExplainerDetailView.as_view()),
+        name="detail",
+    ),
     path("preview/<str:token>/", views.preview_link, name="preview"),
 ]

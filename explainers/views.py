@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -9,7 +9,7 @@ from django.views.generic import DetailView, ListView
 
 from feedback.models import Reason
 
-from . import page_cache, structured_data
+from . import structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
 
@@ -92,22 +92,17 @@ class ExplainerDetailView(DetailView):
     template_name = "explainers/explainer_detail.html"
 
     def get_queryset(self):
-        return Explainer.objects.published().select_related("topic", "live_revision")
+        return (
+            Explainer.objects.published()
+            .select_related("topic", "live_revision")
+            .prefetch_related("sources", Prefetch("notices", queryset=visible_notices()))
+        )
 
     def get(self, request, *args, **kwargs):
         try:
-            # Only the explainer's row is read here: sources and notices wait for a cache miss.
-            self.object = self.get_queryset().get(slug=kwargs["slug"])
-        except Explainer.DoesNotExist:
+            return super().get(request, *args, **kwargs)
+        except Http404:
             return self.old_address(kwargs["slug"])
-        stamp = f"{self.object.pk}:{self.object.updated_at.isoformat()}"
-        return page_cache.cached_render(request, stamp, self.render_page)
-
-    def render_page(self):
-        prefetch_related_objects(
-            [self.object], "sources", Prefetch("notices", queryset=visible_notices())
-        )
-        return self.render_to_response(self.get_context_data(object=self.object))
 
     def old_address(self, slug):
         """A slug an explainer used to have answers with a permanent redirect."""

@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-ROLES = importlib.import_module("explainers.migrations.0004_roles").ROLES
+ROLES = importlib.import_module("explainers.migrations.0005_roles").ROLES
 
 
 def role(name: str) -> Group:

@@ -1,18 +1,21 @@
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
+from explainers import page_cache
+from explainers.models import Topic
 from explainers.services import explainer_publish, explainer_unpublish
-from tests.factories import ExplainerFactory
+from tests.factories import ExplainerFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_repeat_visit_is_served_with_one_query(
+def test_repeat_visit_is_served_without_queries(
     client, published_explainer, django_assert_num_queries
 ):
-    """A page already rendered costs one query: the check that nothing changed."""
+    """A page already rendered is served from the cache without touching the database."""
     first = client.get(published_explainer.get_absolute_url())
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(0):
         second = client.get(published_explainer.get_absolute_url())
     assert second.content == first.content
     assert "public" in second["Cache-Control"]
@@ -51,3 +54,21 @@ def test_unknown_query_parameters_skip_the_cache(
     client.get(url, {"utm_source": "x"})
     with django_assert_num_queries(3):
         client.get(url, {"utm_source": "x"})
+
+
+def test_a_topic_rename_shows_at_once(client):
+    """Renaming a topic refreshes the pages that show it."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory(name="Diplomacy"))
+    client.get(explainer.get_absolute_url())
+    explainer.topic.name = "Foreign affairs"
+    explainer.topic.save()
+    assert "Foreign affairs" in client.get(explainer.get_absolute_url()).text
+
+
+def test_a_lost_generation_renders_afresh(client):
+    """If the cache loses its generation marker, pages are rendered again, never stale."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory(name="Diplomacy"))
+    client.get(explainer.get_absolute_url())
+    Topic.objects.filter(pk=explainer.topic_id).update(name="Renamed quietly")
+    cache.delete(page_cache.GENERATION_KEY)
+    assert "Renamed quietly" in client.get(explainer.get_absolute_url()).text

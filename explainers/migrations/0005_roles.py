@@ -72,7 +72,7 @@ def remove_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("explainers", "0003_workflow"),
+        ("explainers", "0004_live_revisions"),
         ("feedback", "0002_analysts_group"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
