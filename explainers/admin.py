@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from feedback.stats import NullsLast, format_share, with_feedback_stats
+from newsroom.admin import ReadOnlyModelAdmin
 
 from . import diff, importer, services
 from .forms import (
@@ -46,7 +47,7 @@ class SourceInline(admin.TabularInline):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(ReadOnlyModelAdmin):
     """Notices are append-only: listed here, added and hidden from the explainer's page."""
 
     list_display = ("explainer", "kind", "created_at", "created_by", "hidden_at")
@@ -54,15 +55,6 @@ class NoticeAdmin(admin.ModelAdmin):
     list_select_related = ("explainer", "created_by")
     search_fields = ("text", "explainer__headline")
     readonly_fields = [field.name for field in Notice._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Explainer)

@@ -9,20 +9,6 @@ from django.utils import timezone
 from . import importer, services
 from .models import Explainer, Notice
 
-# Fields an editor sees in the form, with the names they know them by.
-CONFLICT_FIELDS = (
-    "headline",
-    "slug",
-    "whats_happening",
-    "why_its_important",
-    "whats_next",
-    "ai_generated",
-    "topic_id",
-    "image",
-    "image_alt",
-    "image_credit",
-)
-
 
 def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
     """Names of the fields changed since ``loaded_at`` (an ISO time), from the revisions."""
@@ -33,10 +19,11 @@ def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
     then = current.history.filter(updated_at=opened).order_by("-history_date").first()
     if then is None:
         return []
+    fields = [Explainer._meta.get_field(name) for name in ExplainerAdminForm.Meta.fields]
     return [
-        str(Explainer._meta.get_field(name.removesuffix("_id")).verbose_name)
-        for name in CONFLICT_FIELDS
-        if getattr(then, name) != getattr(current, name)
+        str(field.verbose_name)
+        for field in fields
+        if getattr(then, field.attname) != getattr(current, field.attname)
     ]
 
 

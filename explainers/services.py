@@ -103,6 +103,15 @@ def _save(explainer: Explainer, user: AbstractBaseUser | None, fields: Iterable[
     explainer.save(update_fields={*fields, "updated_by", "updated_at"})
 
 
+def _move(
+    explainer: Explainer, to: str, action: str, *, user: AbstractBaseUser | None, comment: str
+) -> None:
+    """Change the status, save it and log the step."""
+    before, explainer.status = explainer.status, to
+    _save(explainer, user, ["status"])
+    _log(explainer, action, user=user, from_status=before, comment=comment)
+
+
 @transaction.atomic
 def explainer_submit(
     *, explainer: Explainer, user: AbstractBaseUser | None, comment: str = ""
@@ -110,9 +119,7 @@ def explainer_submit(
     """A writer hands a draft to the editors."""
     _require(user, "change_explainer", "submit explainers for review")
     _require_status(explainer, {Status.DRAFT}, "submitted for review")
-    before, explainer.status = explainer.status, Status.IN_REVIEW
-    _save(explainer, user, ["status"])
-    _log(explainer, Action.SUBMITTED, user=user, from_status=before, comment=comment)
+    _move(explainer, Status.IN_REVIEW, Action.SUBMITTED, user=user, comment=comment)
 
 
 @transaction.atomic
@@ -124,9 +131,7 @@ def explainer_send_back(
     _require_status(explainer, {Status.IN_REVIEW}, "sent back")
     if not comment.strip():
         raise ValidationError("Say what needs changing when sending back.", code="comment_required")
-    before, explainer.status = explainer.status, Status.DRAFT
-    _save(explainer, user, ["status"])
-    _log(explainer, Action.SENT_BACK, user=user, from_status=before, comment=comment.strip())
+    _move(explainer, Status.DRAFT, Action.SENT_BACK, user=user, comment=comment.strip())
 
 
 @transaction.atomic
@@ -206,9 +211,7 @@ def explainer_unpublish(
     """Take an explainer off the site (or cancel its schedule)."""
     _require(user, "publish_explainer", "unpublish explainers")
     _require_status(explainer, {Status.PUBLISHED}, "unpublished")
-    before, explainer.status = explainer.status, Status.UNPUBLISHED
-    _save(explainer, user, ["status"])
-    _log(explainer, Action.UNPUBLISHED, user=user, from_status=before, comment=comment)
+    _move(explainer, Status.UNPUBLISHED, Action.UNPUBLISHED, user=user, comment=comment)
 
 
 @transaction.atomic
@@ -222,9 +225,7 @@ def explainer_archive(
         {Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED, Status.UNPUBLISHED},
         "archived",
     )
-    before, explainer.status = explainer.status, Status.ARCHIVED
-    _save(explainer, user, ["status"])
-    _log(explainer, Action.ARCHIVED, user=user, from_status=before, comment=comment)
+    _move(explainer, Status.ARCHIVED, Action.ARCHIVED, user=user, comment=comment)
 
 
 def bulk(transition, *, explainers: Iterable[Explainer], user, **kwargs) -> tuple[int, list[str]]:

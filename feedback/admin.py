@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
 from explainers.models import Explainer
+from newsroom.admin import ReadOnlyModelAdmin
 
 from . import stats
 from .export_admin import export_selected_ratings, export_view
@@ -42,7 +43,7 @@ class ReasonFilter(admin.ChoicesFieldListFilter):
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(ReadOnlyModelAdmin):
     """Readers' votes as they came in. Nobody edits them: they are the readers' words."""
 
     list_display = (
@@ -73,15 +74,6 @@ class RatingAdmin(admin.ModelAdmin):
     )
     readonly_fields = ("created_at", "updated_at")
     actions = (export_selected_ratings,)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_export_permission(self, request):
         return request.user.has_perm("feedback.export_rating")
