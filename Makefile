@@ -20,8 +20,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py ensure_admin --port $(PORT)
+	$(PY) manage.py ensure_admin --verbosity 0
 	$(PY) manage.py import_explainers --publish --reviewed-by admin explainers/demo/explainer-seed.txt
+	$(PY) manage.py ensure_admin --port $(PORT)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.dev

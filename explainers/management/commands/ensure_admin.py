@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000", help="The port the site will serve on.")
 
-    def handle(self, *args, port, **options):
+    def handle(self, *args, port, verbosity, **options):
         if settings.PRODUCTION:
             raise CommandError(
                 "ensure_admin is for development. In production run "
@@ -30,6 +30,8 @@ class Command(BaseCommand):
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
+        if verbosity < 1:
+            return
         url = f"http://127.0.0.1:{port}"
         if password_file.exists():
             login = (
