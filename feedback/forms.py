@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from explainers.models import Explainer, Topic
 
 from .export import KINDS, parse_options
+from .models import COMMENT_MAX_LENGTH, Reason
 
 KIND_LABELS = {
     "ratings": "Every vote, one row each",
@@ -110,4 +111,41 @@ class ExportForm(forms.Form):
         except ValidationError as error:
             # Keyed by option name, which is the field's name: each message lands by its field.
             self.add_error(None, error)
+        return cleaned
+
+
+class VoteForm(forms.Form):
+    """The endpoint's public contract: useful=yes|no, optional reason (for no) and comment."""
+
+    useful = forms.ChoiceField(
+        choices=(("yes", "Yes"), ("no", "No")),
+        error_messages={
+            "required": "Missing vote: send useful=yes or useful=no.",
+            "invalid_choice": "Unknown vote %(value)s: send useful=yes or useful=no.",
+        },
+    )
+    reason = forms.ChoiceField(
+        choices=(("", ""), *Reason.choices),
+        required=False,
+        error_messages={
+            "invalid_choice": "Unknown reason %(value)s: use one of "
+            + ", ".join(Reason.values)
+            + "."
+        },
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={
+            "max_length": "The comment is too long: at most %(limit_value)d characters "
+            "(it has %(show_value)d)."
+        },
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("useful") == "yes" and cleaned.get("reason"):
+            raise forms.ValidationError(
+                "A reason goes only with useful=no.", code="reason_with_yes"
+            )
         return cleaned

@@ -1,7 +1,6 @@
 import secrets
 import string
 
-from django import forms
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
@@ -13,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from explainers.models import Explainer
 
 from . import guards
-from .models import COMMENT_MAX_LENGTH, Reason
+from .forms import VoteForm
 from .services import rating_record
 
 ACCEPTED_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -21,43 +20,6 @@ ACCEPTED_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-d
 MAX_BODY_BYTES = 16 * 1024
 READER_TOKEN_LENGTH = 32
 HONEYPOT_FIELD = "website"
-
-
-class VoteForm(forms.Form):
-    """The endpoint's public contract: useful=yes|no, optional reason (for no) and comment."""
-
-    useful = forms.ChoiceField(
-        choices=(("yes", "Yes"), ("no", "No")),
-        error_messages={
-            "required": "Missing vote: send useful=yes or useful=no.",
-            "invalid_choice": "Unknown vote %(value)s: send useful=yes or useful=no.",
-        },
-    )
-    reason = forms.ChoiceField(
-        choices=(("", ""), *Reason.choices),
-        required=False,
-        error_messages={
-            "invalid_choice": "Unknown reason %(value)s: use one of "
-            + ", ".join(Reason.values)
-            + "."
-        },
-    )
-    comment = forms.CharField(
-        required=False,
-        max_length=COMMENT_MAX_LENGTH,
-        error_messages={
-            "max_length": "The comment is too long: at most %(limit_value)d characters "
-            "(it has %(show_value)d)."
-        },
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("useful") == "yes" and cleaned.get("reason"):
-            raise forms.ValidationError(
-                "A reason goes only with useful=no.", code="reason_with_yes"
-            )
-        return cleaned
 
 
 def wants_json(request) -> bool:
