@@ -482,13 +482,15 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def run_wrk(wrk: str, url: str, duration: int) -> dict:
+def run_wrk(wrk: str, url: str, duration: int, *extra: str) -> dict:
+    """Load ``url``; ``extra`` arguments (e.g. a Lua script) go before it."""
     command = [
         wrk,
         f"-t{WRK_THREADS}",
         f"-c{WRK_CONNECTIONS}",
         f"-d{duration}s",
         "--latency",
+        *extra,
         url,
     ]
     done = subprocess.run(

@@ -2,13 +2,16 @@ import secrets
 import string
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from explainers import page_cache
 from explainers.models import Explainer
 
 from . import guards
@@ -22,18 +25,38 @@ READER_TOKEN_LENGTH = 32
 HONEYPOT_FIELD = "website"
 
 
+def votable(slug: str) -> tuple[int, int] | None:
+    """(id, version readers see) of the published explainer at ``slug``, or None.
+
+    Filed in the cache under the page generation, like the pages themselves, so a vote
+    does not look the explainer up in the database each time and any change is seen at once.
+    """
+    key = f"votable:{page_cache.generation()}:{slug}"
+    found = cache.get(key)
+    if found is None:
+        row = (
+            Explainer.objects.published()
+            .filter(slug=slug)
+            .values_list("pk", "live_revision__version")
+            .first()
+        )
+        found = tuple(row) if row else ()
+        cache.set(key, found, timeout=settings.PUBLIC_CACHE_SECONDS)
+    return found or None
+
+
 def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def error_response(request, status: int, message: str, explainer=None) -> HttpResponse:
+def error_response(request, status: int, message: str, back_url: str = "") -> HttpResponse:
     """A short, plain message for the reader (HTML) or the script (JSON) that sent the post."""
     if wants_json(request):
         response = JsonResponse({"ok": False, "error": message}, status=status)
     else:
         html = render_to_string(
             "feedback/error.html",
-            {"message": message, "explainer": explainer, "status": status},
+            {"message": message, "back_url": back_url, "status": status},
             request=request,
         )
         response = HttpResponse(html, status=status)
@@ -81,19 +104,15 @@ def vote(request, slug):
     data, problem = read_form(request)
     if problem:
         return error_response(request, *problem)
-    explainer = (
-        Explainer.objects.published()
-        .select_related("live_revision")
-        .only("pk", "slug", "version", "live_revision__version")
-        .filter(slug=slug)
-    )
-    explainer = explainer.first()
-    if explainer is None:
+    target = votable(slug)
+    if target is None:
         return error_response(request, 404, "There is no published explainer at this address.")
+    explainer_id, version = target
+    page_url = reverse("explainers:detail", args=[slug])
     form = VoteForm(data)
     if not form.is_valid():
         message = " ".join(error for errors in form.errors.values() for error in errors)
-        return error_response(request, 400, message, explainer)
+        return error_response(request, 400, message, back_url=page_url)
 
     token = request.COOKIES.get(settings.FEEDBACK_COOKIE_NAME, "")
     if len(token) != READER_TOKEN_LENGTH or not token.isalnum():
@@ -103,7 +122,8 @@ def vote(request, slug):
     # Bots fill the hidden field; they get the reader's answer and nothing is stored.
     if not data.get(HONEYPOT_FIELD):
         rating_record(
-            explainer=explainer,
+            explainer_id=explainer_id,
+            explainer_version=version,
             reader_token=token,
             useful=useful,
             reason=form.cleaned_data["reason"],
@@ -121,7 +141,7 @@ def vote(request, slug):
         )
     else:
         query = f"voted={form.cleaned_data['useful']}" + ("&sent=1" if follow_up else "")
-        response = HttpResponseRedirect(f"{explainer.get_absolute_url()}?{query}#feedback")
+        response = HttpResponseRedirect(f"{page_url}?{query}#feedback")
         response.status_code = 303
     response.set_cookie(
         settings.FEEDBACK_COOKIE_NAME,

@@ -132,6 +132,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding lets psycopg prepare statements a connection repeats, so PostgreSQL
+    # plans the pages' and votes' queries once instead of on every request (planning took
+    # longer than running them). Switch off behind pgbouncer in transaction pooling mode.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+        "DJANGO_DB_SERVER_SIDE_BINDING", True
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     db_name = DATABASES["default"]["NAME"]
     if db_name and db_name != ":memory:":
