@@ -376,7 +376,10 @@ def fetch(url: str, timeout: float = 10) -> tuple[int, bytes, str]:
         return exc.code, exc.read(), exc.headers.get("Location", "")
 
 
-def start_gunicorn(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen:
+def start_gunicorn(
+    env: dict[str, str], port: int, log_path: Path, threads: int = 1
+) -> subprocess.Popen:
+    """gunicorn with WORKERS sync workers, or gthread workers when ``threads`` > 1."""
     command = [
         sys.executable,
         "-m",
@@ -385,7 +388,9 @@ def start_gunicorn(env: dict[str, str], port: int, log_path: Path) -> subprocess
         "--workers",
         str(WORKERS),
         "--worker-class",
-        "sync",
+        "sync" if threads == 1 else "gthread",
+        "--threads",
+        str(threads),
         "--bind",
         f"{HOST}:{port}",
         "--log-level",

@@ -98,6 +98,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, metavar="SECONDS")
     parser.add_argument("--warmup", type=int, default=2, metavar="SECONDS")
     parser.add_argument("--database-url", default=pages.DEFAULT_DATABASE_URL, metavar="URL")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker; above 1 uses gthread workers (default: sync)",
+    )
     args = parser.parse_args(argv)
     if args.duration < 1:
         parser.error("--duration must be at least 1 second")
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             log_path = Path(tmp) / "gunicorn.log"
             pages.log(f"starting gunicorn on {base}")
-            process = pages.start_gunicorn(env, port, log_path)
+            process = pages.start_gunicorn(env, port, log_path, threads=args.threads)
             try:
                 pages.wait_until_answering(process, base + static, log_path)
                 vote_url = f"{base}{explainer_path}feedback/"
@@ -142,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
                 pages.log("stopping gunicorn")
                 pages.stop_gunicorn(process)
             rows = pages.shell_json(env, COUNT_CODE, ID=explainer_id)["rows"]
-            return report(votes, static_result, rows, args.duration)
+            return report(votes, static_result, rows, args.duration, args.threads)
     except pages.BenchError as exc:
         print(f"\nbench/votes.py: {exc}", file=sys.stderr)
         return pages.EXIT_ERROR
@@ -162,11 +168,12 @@ def run_votes(wrk: str, url: str, duration: int, script: Path) -> dict:
     return result
 
 
-def report(votes: dict, static: dict, rows: int, duration: int) -> int:
+def report(votes: dict, static: dict, rows: int, duration: int, threads: int) -> int:
     ratio = votes["rps"] / static["rps"] if static["rps"] else 0.0
+    kind = "sync" if threads == 1 else f"gthread ({threads} threads)"
     print()
     print(
-        f"gunicorn {pages.WORKERS} sync workers, PostgreSQL, DEBUG off; wrk "
+        f"gunicorn {pages.WORKERS} {kind} workers, PostgreSQL, DEBUG off; wrk "
         f"-t{pages.WRK_THREADS} -c{pages.WRK_CONNECTIONS} -d{duration}s against 127.0.0.1"
     )
     print(f"{'':14}{'req/s':>10}{'p50':>12}{'p99':>12}{'requests':>10}")
