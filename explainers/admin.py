@@ -130,7 +130,8 @@ class ExplainerAdmin(admin.ModelAdmin):
         label = obj.get_status_display()
         if obj.status == Status.PUBLISHED and obj.has_pending_changes:
             return f"{label}, changes waiting for publication"
-        if obj.status == Status.PUBLISHED and obj.expires_at and not obj.is_public:
+        # Per row, without a query: an expiry time that has passed.
+        if obj.status == Status.PUBLISHED and obj.expires_at and obj.expires_at <= timezone.now():
             return "Expired"
         return label
 
