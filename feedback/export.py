@@ -19,8 +19,8 @@ The format, identical on both paths:
 - a header row, then ``\\n`` after every row: COPY always ends rows with ``\\n``;
 - RFC 4180 quoting: a field containing a comma, a double quote, CR or LF is quoted, with
   quotes doubled; everything else, including an empty text, is written bare;
-- timestamps in UTC with microseconds and a ``Z`` (``2026-11-26T03:36:59.123456Z``), dates as
-  ``YYYY-MM-DD``;
+- timestamps in UTC to the second, with a ``Z`` (``2026-11-26T03:36:59Z``), dates as
+  ``YYYY-MM-DD``: fixed width, so that they sort as text;
 - a text cell (slug, headline, reason, comment) starting with ``=``, ``+``, ``-``, ``@``, a tab
   or CR gets a leading ``'`` so that a spreadsheet does not run it as a formula (OWASP's advice
   on CSV injection); numbers are left alone.
@@ -37,7 +37,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, Count, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import TruncDate
 
@@ -245,10 +245,10 @@ def count_rows(
 
 
 def format_timestamp(value: datetime | None) -> str:
-    """``2026-11-26T03:36:59.123456Z``: UTC, always six fractional digits, as COPY writes it."""
+    """``2026-11-26T03:36:59Z``: UTC, fractions of a second dropped (not rounded), as in SQL."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def neutralise(value: str) -> str:
@@ -484,10 +484,22 @@ def _python_chunks(
 
 
 class _UtcTimestamp(Func):
-    """PostgreSQL: ``format_timestamp`` in SQL."""
+    """PostgreSQL: ``format_timestamp`` in SQL.
 
-    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    Built from the date's and the time's own text output, which is several times cheaper
+    over a million rows than ``to_char``; the date's text follows ``DateStyle``, which the
+    COPY sets to ISO for its transaction. The column appears twice, so it must be a plain
+    column reference (no parameters).
+    """
+
+    template = (
+        "((%(expressions)s AT TIME ZONE 'UTC')::date || 'T' "
+        "|| date_trunc('second', %(expressions)s AT TIME ZONE 'UTC')::time || 'Z')"
+    )
     output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return _column_only(self, super().as_sql(compiler, connection, **extra_context))
 
 
 class _SpreadsheetText(Func):
@@ -510,10 +522,15 @@ class _SpreadsheetText(Func):
     output_field = TextField()
 
     def as_sql(self, compiler, connection, **extra_context):
-        sql, params = super().as_sql(compiler, connection, **extra_context)
-        if params:
-            raise ValueError("_SpreadsheetText needs a column, not an expression with params.")
-        return sql, params
+        return _column_only(self, super().as_sql(compiler, connection, **extra_context))
+
+
+def _column_only(func: Func, compiled: tuple[str, list]) -> tuple[str, list]:
+    """``compiled`` when it has no parameters: a template repeating an expression needs this."""
+    sql, params = compiled
+    if params:
+        raise ValueError(f"{type(func).__name__} needs a column, not an expression with params.")
+    return sql, params
 
 
 def ratings_copy_sql(
@@ -570,18 +587,22 @@ def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
     statement = _ratings_copy_sql(ratings)
     cursor = connection.cursor()
     try:
-        # Django's cursor logs the COPY like any query when queries are logged.
-        with cursor.copy(statement) as copy:
-            buffer = bytearray(_line(HEADERS["ratings"]).encode())
-            written = 0
-            # libpq hands over COPY data one row at a time.
-            for row in copy:
-                buffer += row
-                written += 1
-                if len(buffer) >= CHUNK_BYTES:
-                    yield bytes(buffer), written
-                    buffer.clear()
-            yield bytes(buffer), written
+        # The timestamps are built from the dates' text, whose form DateStyle decides; SET
+        # LOCAL fixes it for this transaction only, whatever the server or role default.
+        with transaction.atomic():
+            cursor.execute("SET LOCAL DateStyle TO ISO")
+            # Django's cursor logs the COPY like any query when queries are logged.
+            with cursor.copy(statement) as copy:
+                buffer = bytearray(_line(HEADERS["ratings"]).encode())
+                written = 0
+                # libpq hands over COPY data one row at a time.
+                for row in copy:
+                    buffer += row
+                    written += 1
+                    if len(buffer) >= CHUNK_BYTES:
+                        yield bytes(buffer), written
+                        buffer.clear()
+                yield bytes(buffer), written
     finally:
         # Leaving the COPY block early cancels the query on the server (psycopg's Copy exit).
         cursor.close()

@@ -76,7 +76,7 @@ def test_ratings_header_and_row():
         updated_at=at(2026, 11, 26, 4, 0, 0, 5),
     )
     assert text() == RATINGS_HEADER + (
-        f"{rating.pk},2026-11-26T03:36:59.123456Z,2026-11-26T04:00:00.000005Z,"
+        f"{rating.pk},2026-11-26T03:36:59Z,2026-11-26T04:00:00Z,"
         f"{explainer.pk},talks,Envoy talks,3,no,too-long,Too much detail\n"
     )
 
@@ -86,10 +86,16 @@ def test_ratings_empty_export_is_the_header():
     assert text() == RATINGS_HEADER
 
 
-def test_ratings_whole_seconds_keep_six_digits():
-    """A time on a whole second still carries six fractional digits."""
-    RatingFactory(created_at=at(2026, 1, 2, 3, 4, 5))
-    assert table()[0]["created_at"] == "2026-01-02T03:04:05.000000Z"
+def test_ratings_times_drop_fractions_of_a_second():
+    """Times are cut, not rounded, to the second, so they all have one width and sort as text."""
+    RatingFactory(
+        created_at=at(2026, 1, 2, 3, 4, 5), updated_at=at(2026, 12, 31, 23, 59, 59, 999999)
+    )
+    row = table()[0]
+    assert (row["created_at"], row["updated_at"]) == (
+        "2026-01-02T03:04:05Z",
+        "2026-12-31T23:59:59Z",
+    )
 
 
 def test_ratings_useful_is_yes_and_empty_text_is_a_bare_field():
@@ -355,7 +361,7 @@ def test_summary_header_and_rows():
     RatingFactory.create_batch(2, explainer=explainer, useful=True)
     RatingFactory(explainer=explainer, useful=False)
     assert text("summary") == SUMMARY_HEADER + (
-        f"{explainer.pk},talks,Talks,2026-11-01T08:30:00.000000Z,3,2,1,0.6667,0.2077\n"
+        f"{explainer.pk},talks,Talks,2026-11-01T08:30:00Z,3,2,1,0.6667,0.2077\n"
     )
 
 
@@ -441,10 +447,11 @@ def test_large_export_streams_in_bounded_chunks():
 
 
 @pytest.mark.parametrize("count", [3, 2500])
-def test_ratings_export_query_count_does_not_grow(count, django_assert_num_queries):
-    """The ratings export is one query whether it has 3 rows or more than a fetch's worth."""
+def test_ratings_export_query_count_does_not_grow(count, django_assert_max_num_queries):
+    """The ratings export reads its rows in one query whether they are 3 or a fetch's worth."""
     bulk_ratings(count)
-    with django_assert_num_queries(1):
+    # On PostgreSQL the one COPY runs in a transaction (savepoint here) that sets DateStyle.
+    with django_assert_max_num_queries(1 if connection.vendor == "sqlite" else 4):
         data = run()
     assert data.count(b"\n") == count + 1
 
@@ -513,3 +520,25 @@ def test_copy_and_python_paths_are_byte_identical(filters, monkeypatch):
     monkeypatch.setattr(export, "_use_copy", lambda: False)
     assert run(bom=bom, **filters) == via_copy
     assert via_copy.count(b"\n") > 3
+
+
+@pytest.mark.postgresql
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+@pytest.mark.django_db(transaction=True)  # SET LOCAL lasts as long as a real transaction
+def test_copy_times_do_not_follow_the_connections_date_style():
+    """A server or role set to another DateStyle still gets ISO 8601 times from COPY."""
+    RatingFactory(created_at=at(2026, 11, 26, 3, 36, 59, 5), updated_at=at(2026, 11, 26, 4, 0))
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle TO 'SQL, DMY'")
+    try:
+        row = table()[0]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW DateStyle")
+            assert cursor.fetchone()[0] == "SQL, DMY"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET DateStyle TO ISO")
+    assert (row["created_at"], row["updated_at"]) == (
+        "2026-11-26T03:36:59Z",
+        "2026-11-26T04:00:00Z",
+    )
