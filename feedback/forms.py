@@ -115,24 +115,18 @@ class ExportForm(forms.Form):
 
 
 class VoteForm(forms.Form):
-    """The endpoint's public contract: useful=yes|no, optional reason (for no) and comment."""
+    """The endpoint's public contract: useful=yes|no, optional reason (for no) and comment.
 
-    useful = forms.ChoiceField(
-        choices=(("yes", "Yes"), ("no", "No")),
-        error_messages={
-            "required": "Missing vote: send useful=yes or useful=no.",
-            "invalid_choice": "Unknown vote %(value)s: send useful=yes or useful=no.",
-        },
+    Never rendered, only validated, on the hottest path of the site: plain fields checked in
+    ``clean_<field>`` cost half as much per vote as ChoiceFields with their choices and widgets.
+    """
+
+    VOTES = ("yes", "no")
+
+    useful = forms.Field(
+        error_messages={"required": "Missing vote: send useful=yes or useful=no."},
     )
-    reason = forms.ChoiceField(
-        choices=(("", ""), *Reason.choices),
-        required=False,
-        error_messages={
-            "invalid_choice": "Unknown reason %(value)s: use one of "
-            + ", ".join(Reason.values)
-            + "."
-        },
-    )
+    reason = forms.Field(required=False)
     comment = forms.CharField(
         required=False,
         max_length=COMMENT_MAX_LENGTH,
@@ -142,10 +136,28 @@ class VoteForm(forms.Form):
         },
     )
 
+    def clean_useful(self):
+        useful = self.cleaned_data["useful"]
+        if useful not in self.VOTES:
+            raise ValidationError(
+                "Unknown vote %(value)s: send useful=yes or useful=no.",
+                code="invalid_choice",
+                params={"value": useful},
+            )
+        return useful
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"] or ""
+        if reason and reason not in Reason.values:
+            raise ValidationError(
+                "Unknown reason %(value)s: use one of %(reasons)s.",
+                code="invalid_choice",
+                params={"value": reason, "reasons": ", ".join(Reason.values)},
+            )
+        return reason
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("useful") == "yes" and cleaned.get("reason"):
-            raise forms.ValidationError(
-                "A reason goes only with useful=no.", code="reason_with_yes"
-            )
+            raise ValidationError("A reason goes only with useful=no.", code="reason_with_yes")
         return cleaned
