@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from newsroom.db import retry_on_dropped_connection
+
 from .models import Rating
 
 
@@ -42,6 +44,7 @@ UPSERT_ASYNC_COMMIT_SQL = (
 )
 
 
+@retry_on_dropped_connection
 def rating_record(
     *,
     explainer_id: int,
@@ -56,7 +59,7 @@ def rating_record(
     A vote is counted once per reader however often it is sent: each post states the
     reader's whole answer (vote, reason, comment), with the version of the text the reader
     saw. One INSERT … ON CONFLICT UPDATE statement, so two posts racing from one reader still
-    leave one row.
+    leave one row, and sending it twice (a retry on a new connection) changes nothing.
     """
     now = timezone.now()
     values = [

@@ -1,9 +1,10 @@
+import logging
 import secrets
-import string
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
@@ -13,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from explainers import page_cache
 from explainers.models import Explainer
+from newsroom.db import retry_on_dropped_connection
 
 from . import guards
 from .forms import VoteForm
@@ -24,7 +26,10 @@ MAX_BODY_BYTES = 16 * 1024
 READER_TOKEN_LENGTH = 32
 HONEYPOT_FIELD = "website"
 
+logger = logging.getLogger(__name__)
 
+
+@retry_on_dropped_connection
 def votable(slug: str) -> tuple[int, int] | None:
     """(id, version readers see) of the published explainer at ``slug``, or None.
 
@@ -61,6 +66,19 @@ def error_response(request, status: int, message: str, back_url: str = "") -> Ht
         )
         response = HttpResponse(html, status=status)
     response["Cache-Control"] = "no-store"
+    return response
+
+
+def unavailable_response(request, back_url: str = "") -> HttpResponse:
+    """503 while the database cannot take votes (down, or refusing connections)."""
+    logger.exception("A vote could not be read or recorded")
+    response = error_response(
+        request,
+        503,
+        "Your vote could not be recorded just now. Please try again in a minute.",
+        back_url=back_url,
+    )
+    response["Retry-After"] = "60"
     return response
 
 
@@ -104,15 +122,17 @@ def vote(request, slug):
     data, problem = read_form(request)
     if problem:
         return error_response(request, *problem)
-    target = votable(slug)
+    try:
+        target = votable(slug)
+    except DatabaseError:
+        return unavailable_response(request)
     if target is None:
         return error_response(request, 404, "There is no published explainer at this address.")
     explainer_id, version = target
-    page_url = reverse("explainers:detail", args=[slug])
     form = VoteForm(data)
     if not form.is_valid():
         message = " ".join(error for errors in form.errors.values() for error in errors)
-        return error_response(request, 400, message, back_url=page_url)
+        return error_response(request, 400, message, back_url=page_url(slug))
 
     token = request.COOKIES.get(settings.FEEDBACK_COOKIE_NAME, "")
     if len(token) != READER_TOKEN_LENGTH or not token.isalnum():
@@ -121,14 +141,17 @@ def vote(request, slug):
     follow_up = bool(form.cleaned_data["reason"] or form.cleaned_data["comment"])
     # Bots fill the hidden field; they get the reader's answer and nothing is stored.
     if not data.get(HONEYPOT_FIELD):
-        rating_record(
-            explainer_id=explainer_id,
-            explainer_version=version,
-            reader_token=token,
-            useful=useful,
-            reason=form.cleaned_data["reason"],
-            comment=form.cleaned_data["comment"],
-        )
+        try:
+            rating_record(
+                explainer_id=explainer_id,
+                explainer_version=version,
+                reader_token=token,
+                useful=useful,
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DatabaseError:
+            return unavailable_response(request, back_url=page_url(slug))
     if wants_json(request):
         response = JsonResponse(
             {
@@ -141,7 +164,7 @@ def vote(request, slug):
         )
     else:
         query = f"voted={form.cleaned_data['useful']}" + ("&sent=1" if follow_up else "")
-        response = HttpResponseRedirect(f"{page_url}?{query}#feedback")
+        response = HttpResponseRedirect(f"{page_url(slug)}?{query}#feedback")
         response.status_code = 303
     response.set_cookie(
         settings.FEEDBACK_COOKIE_NAME,
@@ -154,6 +177,10 @@ def vote(request, slug):
     return response
 
 
+def page_url(slug: str) -> str:
+    return reverse("explainers:detail", args=[slug])
+
+
 def new_reader_token() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(READER_TOKEN_LENGTH))
+    """128 random bits as 32 hex digits: a cookie value that needs no quoting."""
+    return secrets.token_hex(READER_TOKEN_LENGTH // 2)

@@ -1,12 +1,13 @@
 import pytest
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from explainers.services import explainer_publish
+from feedback import views
 from feedback.models import Rating
 from feedback.services import rating_record
 from feedback.views import MAX_BODY_BYTES
@@ -283,6 +284,35 @@ def test_vote_commits_asynchronously_without_changing_the_connection():
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
     assert Rating.objects.filter(explainer=explainer).count() == 1
+
+
+def test_database_down_is_503_and_stores_nothing(client, explainer, monkeypatch):
+    """When the database cannot take the vote the reader is told to retry, not shown a 500."""
+    views.votable(explainer.slug)  # cached, so the failure is the write's
+
+    def down(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views, "rating_record", down)
+    response = client.post(vote_url(explainer), {"useful": "yes"}, **JSON)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    assert "try again" in response.json()["error"]
+    assert not response.cookies
+    assert not Rating.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
+@pytest.mark.django_db(transaction=True)  # the connection must outlive the test's transaction
+def test_vote_survives_a_connection_the_server_dropped(client):
+    """A persistent connection killed by the server (a restart) costs the reader nothing."""
+    explainer = ExplainerFactory(published=True)
+    views.votable(explainer.slug)
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    response = client.post(vote_url(explainer), {"useful": "no"}, **JSON)
+    assert response.status_code == 200
+    assert Rating.objects.filter(explainer=explainer, useful=False).count() == 1
 
 
 @hypothesis_settings(
