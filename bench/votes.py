@@ -213,7 +213,8 @@ def report(rounds: list[tuple[dict, dict]], rows: int, duration: int, threads: i
         )
     print()
     per_round = ", ".join(
-        f"{vote['rps'] / static_result['rps']:.3f}x" for vote, static_result in rounds
+        f"{vote['rps'] / static_result['rps']:.3f}x" if static_result["rps"] else "n/a"
+        for vote, static_result in rounds
     )
     errors = votes["non_2xx"] + static["non_2xx"]
     print(f"failed responses:      {errors}")

@@ -543,7 +543,8 @@ def ratings_copy_sql(
 ) -> str:
     """PostgreSQL: the COPY statement behind the ratings export (to EXPLAIN or benchmark it).
 
-    Its output is the export without the header line.
+    Its output is the export without the header line, on a connection whose DateStyle is ISO
+    (the default; the export itself sets it).
     """
     return _ratings_copy_sql(_ratings(options, rating_ids))
 
@@ -607,7 +608,9 @@ def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
                     if len(buffer) >= CHUNK_BYTES:
                         yield bytes(buffer), written
                         buffer.clear()
-                yield bytes(buffer), written
+        # Outside the transaction: the connection is not left idle in one while the consumer
+        # takes the last chunk.
+        yield bytes(buffer), written
     finally:
         # Leaving the COPY block early cancels the query on the server (psycopg's Copy exit).
         cursor.close()

@@ -4,7 +4,7 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
@@ -125,7 +125,7 @@ def vote(request, slug):
     try:
         target = votable(slug)
     except DatabaseError:
-        return unavailable_response(request)
+        return unavailable_response(request, back_url=page_url(slug))
     if target is None:
         return error_response(request, 404, "There is no published explainer at this address.")
     explainer_id, version = target
@@ -150,6 +150,9 @@ def vote(request, slug):
                 reason=form.cleaned_data["reason"],
                 comment=form.cleaned_data["comment"],
             )
+        except IntegrityError:
+            # Deleted since it was cached as votable: as gone as any other unknown address.
+            return error_response(request, 404, "There is no published explainer at this address.")
         except DatabaseError:
             return unavailable_response(request, back_url=page_url(slug))
     if wants_json(request):

@@ -141,6 +141,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
         "DJANGO_DB_SERVER_SIDE_BINDING", True
     )
+    # An unreachable database fails a request in seconds instead of holding a worker for
+    # the operating system's TCP timeout (about two minutes).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env_int("DJANGO_DB_CONNECT_TIMEOUT", 5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     db_name = DATABASES["default"]["NAME"]
     if db_name and db_name != ":memory:":

@@ -1,6 +1,6 @@
 import pytest
 from django.core.cache import cache
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -264,12 +264,13 @@ def test_vote_makes_one_query_once_the_explainer_is_cached(
         client.post(vote_url(explainer), {"useful": "no"})
 
 
+@pytest.mark.postgresql
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="synchronous_commit is a PostgreSQL setting"
 )
 @pytest.mark.django_db(transaction=True)  # the setting's lifetime is a real transaction's
 def test_vote_commits_asynchronously_without_changing_the_connection():
-    """On PostgreSQL a vote's own transaction skips the disk wait; later ones do not."""
+    """A vote turns synchronous_commit off for the transaction it runs in, and no further."""
     explainer = ExplainerFactory(published=True)
     with transaction.atomic(), connection.cursor() as cursor:
         rating_record(
@@ -302,6 +303,33 @@ def test_database_down_is_503_and_stores_nothing(client, explainer, monkeypatch)
     assert not Rating.objects.exists()
 
 
+def test_database_down_before_the_lookup_is_503(client, explainer, monkeypatch):
+    """A lookup the database cannot answer gets the same 503, with a way back to the page."""
+
+    def down(slug):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(views, "votable", down)
+    response = client.post(vote_url(explainer), {"useful": "no"})
+    assert response.status_code == 503
+    assert explainer.get_absolute_url() in response.text
+    assert not Rating.objects.exists()
+
+
+def test_explainer_deleted_after_caching_is_404(client, explainer, monkeypatch):
+    """A vote whose explainer row is gone (the foreign key refuses it) is a 404, not a 503."""
+    views.votable(explainer.slug)
+
+    def gone(**kwargs):
+        raise IntegrityError("violates foreign key constraint")
+
+    monkeypatch.setattr(views, "rating_record", gone)
+    response = client.post(vote_url(explainer), {"useful": "yes"}, **JSON)
+    assert response.status_code == 404
+    assert "no published explainer" in response.json()["error"]
+
+
+@pytest.mark.postgresql
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a PostgreSQL backend")
 @pytest.mark.django_db(transaction=True)  # the connection must outlive the test's transaction
 def test_vote_survives_a_connection_the_server_dropped(client):

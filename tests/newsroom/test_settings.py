@@ -78,3 +78,13 @@ def test_ensure_admin_creates_one_account_and_explains_login(settings, tmp_path,
     assert get_user_model().objects.filter(username="admin", is_superuser=True).count() == 1
     assert "http://127.0.0.1:8123/admin/" in out and password in out
     assert get_user_model().objects.get(username="admin").check_password(password)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, "False"), ("true", "True")])
+def test_connection_health_checks_are_off_unless_asked_for(tmp_path, value, expected):
+    """DJANGO_CONN_HEALTH_CHECKS turns on Django's check of reused connections."""
+    code = "from django.db import connection; print(connection.settings_dict['CONN_HEALTH_CHECKS'])"
+    env = {} if value is None else {"DJANGO_CONN_HEALTH_CHECKS": value}
+    result = manage("shell", "-c", code, env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
