@@ -26,8 +26,14 @@ class Rating(models.Model):
     row, so a reader is never counted twice, and nothing here identifies a person.
     """
 
+    # No index of its own: the (explainer, reader) and (explainer, created_at) indexes below
+    # serve every lookup by explainer, and each index costs every new vote a write.
     explainer = models.ForeignKey(
-        Explainer, verbose_name="explainer", on_delete=models.CASCADE, related_name="ratings"
+        Explainer,
+        verbose_name="explainer",
+        on_delete=models.CASCADE,
+        related_name="ratings",
+        db_index=False,
     )
     reader = models.CharField("reader", max_length=64, editable=False)
     useful = models.BooleanField("found it useful")
@@ -49,6 +55,11 @@ class Rating(models.Model):
         indexes = [models.Index(fields=["explainer", "created_at"], name="rating_explainer_time")]
         constraints = [
             models.UniqueConstraint(fields=["explainer", "reader"], name="rating_one_per_reader"),
+            models.CheckConstraint(
+                condition=Q(reason__in=["", *Reason.values]),
+                name="rating_reason_known",
+                violation_error_message="Unknown reason.",
+            ),
             models.CheckConstraint(
                 condition=Q(reason="") | Q(useful=False),
                 name="rating_reason_only_when_not_useful",
