@@ -91,3 +91,23 @@ class SourceFactory(factory.django.DjangoModelFactory):
     explainer = factory.SubFactory(ExplainerFactory)
     label = factory.Sequence(lambda n: f"Wire report {n}")
     url = factory.Sequence(lambda n: f"https://news.example.com/story/{n}")
+
+
+def explainer_form_data(**overrides) -> dict:
+    """A complete, valid admin add/change form for an explainer with no sources."""
+    data = {
+        "headline": "Envoy says leaders will discuss guarantees",
+        "slug": "",
+        "whats_happening": "Leaders met.\n\nThey talked.",
+        "why_its_important": "It matters.",
+        "whats_next": "More talks.",
+        "image_alt": "",
+        "image_credit": "",
+        "topic": "",
+        "sources-TOTAL_FORMS": "0",
+        "sources-INITIAL_FORMS": "0",
+        "sources-MIN_NUM_FORMS": "0",
+        "sources-MAX_NUM_FORMS": "1000",
+    }
+    data.update(overrides)
+    return data

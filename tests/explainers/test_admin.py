@@ -8,7 +8,13 @@ from PIL import Image
 
 from explainers.models import Explainer
 from explainers.services import explainer_publish
-from tests.factories import ExplainerFactory, SourceFactory, TopicFactory, UserFactory
+from tests.factories import (
+    ExplainerFactory,
+    SourceFactory,
+    TopicFactory,
+    UserFactory,
+    explainer_form_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,26 +22,6 @@ CHANGELIST = reverse("admin:explainers_explainer_changelist")
 ADD = reverse("admin:explainers_explainer_add")
 IMPORT = reverse("admin:explainers_explainer_import")
 SEED = "explainers/demo/explainer-seed.txt"
-
-
-def form_data(**overrides):
-    """A complete, valid add/change form for an explainer with no sources."""
-    data = {
-        "headline": "Envoy says leaders will discuss guarantees",
-        "slug": "",
-        "whats_happening": "Leaders met.\n\nThey talked.",
-        "why_its_important": "It matters.",
-        "whats_next": "More talks.",
-        "image_alt": "",
-        "image_credit": "",
-        "topic": "",
-        "sources-TOTAL_FORMS": "0",
-        "sources-INITIAL_FORMS": "0",
-        "sources-MIN_NUM_FORMS": "0",
-        "sources-MAX_NUM_FORMS": "1000",
-    }
-    data.update(overrides)
-    return data
 
 
 def png_upload(name="lead.png", size=(40, 30)):
@@ -91,7 +77,7 @@ def test_add_form_loads_in_reading_order(admin_client):
 
 def test_add_stamps_creator_and_generates_slug(admin_client, superuser):
     """Saving a new explainer records who made it and fills the slug from the headline."""
-    response = admin_client.post(ADD, form_data())
+    response = admin_client.post(ADD, explainer_form_data())
     assert response.status_code == 302
     explainer = Explainer.objects.get()
     assert explainer.slug == "envoy-says-leaders-will-discuss-guarantees"
@@ -103,7 +89,7 @@ def test_change_stamps_the_editor(admin_client, superuser):
     """Saving changes records the editor as the last to update it."""
     explainer = ExplainerFactory(created_by=UserFactory())
     url = reverse("admin:explainers_explainer_change", args=[explainer.pk])
-    data = form_data(
+    data = explainer_form_data(
         slug=explainer.slug, whats_next="Edited.", loaded_at=explainer.updated_at.isoformat()
     )
     response = admin_client.post(url, data)
@@ -115,7 +101,7 @@ def test_change_stamps_the_editor(admin_client, superuser):
 
 def test_blank_section_is_refused_next_to_the_field(admin_client):
     """A section left empty (or only spaces) is an error on that field."""
-    response = admin_client.post(ADD, form_data(why_its_important="   "))
+    response = admin_client.post(ADD, explainer_form_data(why_its_important="   "))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["why_its_important"] == [
         "This field is required."
@@ -125,7 +111,7 @@ def test_blank_section_is_refused_next_to_the_field(admin_client):
 
 def test_slug_must_be_url_safe(admin_client):
     """A slug with spaces or slashes is refused with a message."""
-    response = admin_client.post(ADD, form_data(slug="not a/slug"))
+    response = admin_client.post(ADD, explainer_form_data(slug="not a/slug"))
     assert "slug" in response.context["adminform"].form.errors
     assert not Explainer.objects.exists()
 
@@ -133,7 +119,7 @@ def test_slug_must_be_url_safe(admin_client):
 def test_slug_must_be_unique(admin_client):
     """A slug another explainer uses is refused with a clear message."""
     ExplainerFactory(slug="taken")
-    response = admin_client.post(ADD, form_data(slug="taken"))
+    response = admin_client.post(ADD, explainer_form_data(slug="taken"))
     assert (
         "Another explainer uses this slug" in response.context["adminform"].form.errors["slug"][0]
     )
@@ -141,7 +127,7 @@ def test_slug_must_be_unique(admin_client):
 
 def test_image_needs_alt_text(admin_client):
     """An image without a description is refused next to the alt text field."""
-    response = admin_client.post(ADD, form_data(image=png_upload()))
+    response = admin_client.post(ADD, explainer_form_data(image=png_upload()))
     assert response.context["adminform"].form.errors["image_alt"] == [
         "Describe the image for readers who cannot see it."
     ]
@@ -150,7 +136,7 @@ def test_image_needs_alt_text(admin_client):
 def test_image_that_is_not_an_image_is_refused(admin_client):
     """A file that Pillow cannot read is refused as an image."""
     fake = SimpleUploadedFile("lead.png", b"not an image", content_type="image/png")
-    response = admin_client.post(ADD, form_data(image=fake, image_alt="A map"))
+    response = admin_client.post(ADD, explainer_form_data(image=fake, image_alt="A map"))
     assert "image" in response.context["adminform"].form.errors
     assert not Explainer.objects.exists()
 
@@ -158,13 +144,13 @@ def test_image_that_is_not_an_image_is_refused(admin_client):
 def test_image_too_large_is_refused(admin_client, settings):
     """An image over the size limit is refused with the sizes in the message."""
     settings.MAX_IMAGE_UPLOAD_BYTES = 10
-    response = admin_client.post(ADD, form_data(image=png_upload(), image_alt="A map"))
+    response = admin_client.post(ADD, explainer_form_data(image=png_upload(), image_alt="A map"))
     assert "largest allowed" in response.context["adminform"].form.errors["image"][0]
 
 
 def test_image_with_alt_text_is_shown_with_its_size(admin_client, client):
     """A valid image is stored with its dimensions and shown with its alt text and credit."""
-    data = form_data(
+    data = explainer_form_data(
         image=png_upload(),
         image_alt="Leaders at a table",
         image_credit="Jane Doe / Agency",
@@ -180,7 +166,7 @@ def test_image_with_alt_text_is_shown_with_its_size(admin_client, client):
 
 def test_sources_inline_saves_and_rejects_non_web_addresses(admin_client):
     """Sources are added inline; a javascript: address is refused."""
-    data = form_data(
+    data = explainer_form_data(
         **{
             "sources-TOTAL_FORMS": "2",
             "sources-0-label": "Wire",

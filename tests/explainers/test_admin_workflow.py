@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from explainers import services
 from explainers.models import Explainer, Notice, PreviewLink, SlugRedirect
-from tests.factories import ExplainerFactory, UserFactory, editor, writer
+from tests.factories import ExplainerFactory, UserFactory, editor, explainer_form_data, writer
 
 pytestmark = pytest.mark.django_db
 
@@ -30,23 +30,9 @@ def transition(client: Client, explainer: Explainer, action: str, **data):
 
 
 def change_data(explainer: Explainer, loaded_at: str, **overrides) -> dict:
-    data = {
-        "headline": explainer.headline,
-        "slug": explainer.slug,
-        "whats_happening": explainer.whats_happening,
-        "why_its_important": explainer.why_its_important,
-        "whats_next": explainer.whats_next,
-        "topic": "",
-        "image_alt": "",
-        "image_credit": "",
-        "loaded_at": loaded_at,
-        "sources-TOTAL_FORMS": "0",
-        "sources-INITIAL_FORMS": "0",
-        "sources-MIN_NUM_FORMS": "0",
-        "sources-MAX_NUM_FORMS": "1000",
-    }
-    data.update(overrides)
-    return data
+    fields = ("headline", "slug", "whats_happening", "why_its_important", "whats_next")
+    current = {field: getattr(explainer, field) for field in fields}
+    return explainer_form_data(**{**current, "loaded_at": loaded_at, **overrides})
 
 
 def loaded_at_of(response) -> str:

@@ -40,3 +40,11 @@ def rate(
         at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
         Rating.objects.filter(pk__in=[r.pk for r in ratings]).update(created_at=at)
     return ratings
+
+
+def edit(explainer, text, *, days_ago):
+    """Save a content change (a new version) and date its history record ``days_ago``."""
+    explainer.whats_next = text
+    explainer.save()
+    when = timezone.now() - datetime.timedelta(days=days_ago)
+    explainer.history.filter(version=explainer.version).update(history_date=when)

@@ -1,25 +1,15 @@
-import datetime
 import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from feedback.models import Reason
 from tests.factories import ExplainerFactory, TopicFactory
-from tests.feedback.rating_factories import rate
+from tests.feedback.rating_factories import edit, rate
 
 pytestmark = pytest.mark.django_db
 
 REPORT = reverse("admin:feedback_rating_report")
-
-
-def edit(explainer, text, *, days_ago):
-    """Save a content change (a new version) dated ``days_ago`` in the history."""
-    explainer.whats_next = text
-    explainer.save()
-    when = timezone.now() - datetime.timedelta(days=days_ago)
-    explainer.history.filter(version=explainer.version).update(history_date=when)
 
 
 def test_report_url_is_under_ratings():

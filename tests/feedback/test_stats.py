@@ -7,7 +7,7 @@ from explainers.models import Explainer
 from feedback import stats
 from feedback.models import Reason
 from tests.factories import ExplainerFactory, SourceFactory
-from tests.feedback.rating_factories import rate
+from tests.feedback.rating_factories import edit, rate
 
 pytestmark = pytest.mark.django_db
 
@@ -212,14 +212,6 @@ def test_daily_votes_follow_the_current_time_zone(settings):
     type(rating).objects.filter(pk=rating.pk).update(created_at=late)
     series = stats.daily_votes(days=30)
     assert series[-2].date == yesterday and series[-2].votes == 1
-
-
-def edit(explainer, text, *, days_ago):
-    """Save a content change (a new version) and date its history record ``days_ago``."""
-    explainer.whats_next = text
-    explainer.save()
-    when = timezone.now() - datetime.timedelta(days=days_ago)
-    explainer.history.filter(version=explainer.version).update(history_date=when)
 
 
 def test_version_changes_in_the_window():
