@@ -30,8 +30,28 @@ def test_vote_in_place_with_javascript(live_server, page, screenshot, explainer)
     assert rating.comment == "The meeting already happened."
 
 
-def test_vote_without_javascript(live_server, browser, screenshot, explainer):
-    """Without JavaScript the forms post, redirect back and show thanks and the follow-up."""
+def test_vote_no_without_javascript(live_server, browser, screenshot, explainer):
+    """Without JavaScript a No, its reason and comment post, redirect back and show thanks."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + explainer.get_absolute_url())
+    page.get_by_role("button", name="No").click()
+    page.wait_for_url("**?voted=no#feedback")
+    assert page.get_by_text("Thank you for your feedback.").is_visible()
+    page.get_by_label("It is out of date").check()
+    page.get_by_label("Tell us more").fill("The meeting already happened.")
+    screenshot(page, "feedback-nojs-follow-up")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url("**?voted=no&sent=1#feedback")
+    assert page.get_by_text("Thanks for telling us more.").is_visible()
+    rating = Rating.objects.get()
+    assert (rating.useful, rating.reason) == (False, "out-of-date")
+    assert rating.comment == "The meeting already happened."
+    context.close()
+
+
+def test_vote_yes_without_javascript(live_server, browser, explainer):
+    """Without JavaScript a Yes gets its own follow-up, a comment on what was useful."""
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server.url + explainer.get_absolute_url())
@@ -39,7 +59,6 @@ def test_vote_without_javascript(live_server, browser, screenshot, explainer):
     page.wait_for_url("**?voted=yes#feedback")
     assert page.get_by_text("Thank you for your feedback.").is_visible()
     page.get_by_label("What did you find useful?").fill("Clear and short.")
-    screenshot(page, "feedback-nojs-follow-up")
     page.get_by_role("button", name="Send").click()
     page.wait_for_url("**?voted=yes&sent=1#feedback")
     assert page.get_by_text("Thanks for telling us more.").is_visible()
