@@ -1,26 +1,14 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.db import models
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from feedback.stats import NullsLast, format_share, with_feedback_stats
 from newsroom.admin import ReadOnlyModelAdmin
 
-from . import diff, importer, services
-from .forms import (
-    ExplainerAdminForm,
-    HideNoticeForm,
-    ImportTextForm,
-    NoticeForm,
-    PreviewLinkForm,
-    TransitionForm,
-)
-from .models import SECTION_FIELDS, Explainer, Notice, PreviewLink, Source, Topic
-from .views import render_preview
+from . import admin_views, services, workflow
+from .forms import ExplainerAdminForm, TransitionForm
+from .models import SECTION_FIELDS, Explainer, Notice, Source, Topic
 
 Status = Explainer.Status
 
@@ -61,20 +49,10 @@ class NoticeAdmin(ReadOnlyModelAdmin):
 class ExplainerAdmin(admin.ModelAdmin):
     form = ExplainerAdminForm
     change_list_template = "admin/explainers/explainer/change_list.html"
-    list_display = (
-        "headline",
-        "state",
-        "topic",
-        "ai_generated",
-        "published",
-        "updated",
-        "feedback_votes",
-        "feedback_share",
-        "feedback_lower_bound",
-    )
+    list_display = ("headline", "state", "topic", "ai_generated", "published", "updated")
     list_display_links = ("headline",)
     list_filter = ("status", "topic", "ai_generated")
-    list_select_related = ("topic", "live_revision")
+    list_select_related = ("topic", "live_revision", "scheduled_revision")
     search_fields = ("headline", "whats_happening", "why_its_important", "whats_next")
     date_hierarchy = "published_at"
     ordering = ("-updated_at",)
@@ -85,7 +63,7 @@ class ExplainerAdmin(admin.ModelAdmin):
         "published_at",
         "expires_at",
         "sign_off",
-        ("created_at"),
+        "created_at",
         "created_by",
         "updated_at",
         "updated_by",
@@ -104,7 +82,7 @@ class ExplainerAdmin(admin.ModelAdmin):
                 "in this order. Plain text: no HTML or Markdown.",
             },
         ),
-        ("Disclosure", {"fields": ("ai_generated", "sign_off")}),
+        ("Disclosure", {"fields": ("ai_generated", "ai_label_reason", "sign_off")}),
         ("Topic and image", {"fields": ("topic", "image", "image_alt", "image_credit")}),
         (
             "Publishing",
@@ -121,12 +99,16 @@ class ExplainerAdmin(admin.ModelAdmin):
         ),
     )
 
+    class Media:
+        css = {"all": ("css/admin-explainers.css",)}
+
     @admin.display(description="status", ordering="status")
     def state(self, obj):
-        if obj.is_scheduled:
-            return format_html(
-                "Scheduled for {}", timezone.localtime(obj.published_at).strftime("%d %b %Y %H:%M")
-            )
+        scheduled_for = obj.scheduled_for
+        if scheduled_for and obj.scheduled_revision_id:
+            return format_html("Published, changes scheduled for {}", short_time(scheduled_for))
+        if scheduled_for:
+            return format_html("Scheduled for {}", short_time(scheduled_for))
         label = obj.get_status_display()
         if obj.status == Status.PUBLISHED and obj.has_pending_changes:
             return f"{label}, changes waiting for publication"
@@ -143,23 +125,6 @@ class ExplainerAdmin(admin.ModelAdmin):
     def updated(self, obj):
         return short_time(obj.updated_at)
 
-    @admin.display(description="votes", ordering="votes")
-    def feedback_votes(self, obj):
-        return obj.votes
-
-    @admin.display(description="useful", ordering=NullsLast("useful_share"))
-    def feedback_share(self, obj):
-        return format_share(obj.useful_share, obj.votes)
-
-    @admin.display(description="lower bound", ordering=NullsLast("wilson_lower_bound"))
-    def feedback_lower_bound(self, obj):
-        """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
-        return format_share(obj.wilson_lower_bound, obj.votes)
-
-    def get_queryset(self, request):
-        # Vote counts and shares come annotated, so the list can sort by them in one query.
-        return with_feedback_stats(super().get_queryset(request))
-
     @admin.display(description="editor's sign-off")
     def sign_off(self, obj):
         if not obj.ai_generated:
@@ -168,66 +133,99 @@ class ExplainerAdmin(admin.ModelAdmin):
             return format_html(
                 "Signed off by {} on {} (version {}).",
                 obj.reviewed_by,
-                timezone.localtime(obj.reviewed_at).strftime("%d %b %Y %H:%M"),
+                short_time(obj.reviewed_at),
                 obj.reviewed_version,
             )
         if obj.reviewed_version:
             return "Void: the text changed after the last sign-off. An editor must sign off again."
         return "Needed before publishing: an editor must sign off the AI-drafted text."
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The form checks edits only some roles may make (removing the AI label).
+        form.user = request.user
+        return form
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        hidden = set()
         if obj is not None and not self.has_change_permission(request, obj):
             # Read-only viewers (analysts, archived explainers) have no form to guard.
-            return [
-                (name, {**options, "fields": [f for f in options["fields"] if f != "loaded_at"]})
-                for name, options in fieldsets
-            ]
-        return fieldsets
+            hidden |= {"loaded_at", "ai_label_reason"}
+        if obj is None or not obj.ai_generated or not workflow.may(request.user, "remove_ai_label"):
+            hidden.add("ai_label_reason")
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
 
     def has_change_permission(self, request, obj=None):
-        # The archive is the record: archived explainers are read, not edited.
-        if obj is not None and obj.status == Status.ARCHIVED:
+        if obj is not None and not workflow.allows(obj, request.user, "edit"):
             return False
         return super().has_change_permission(request, obj)
 
+    def has_submit_permission(self, request):
+        return workflow.may(request.user, "submit")
+
     def has_publish_permission(self, request):
-        return request.user.has_perm("explainers.publish_explainer")
+        return workflow.may(request.user, "publish")
+
+    def has_unpublish_permission(self, request):
+        return workflow.may(request.user, "unpublish")
+
+    def has_archive_permission(self, request):
+        return workflow.may(request.user, "archive")
 
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        # The version is recorded once the sources are saved too, in save_related().
+        obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
-        if change and "slug" in form.changed_data:
-            services.record_slug_change(explainer=obj, old_slug=form.initial["slug"])
 
-    def _bulk(self, request, queryset, transition, verb):
-        try:
-            done, problems = services.bulk(transition, explainers=queryset, user=request.user)
-        except PermissionDenied as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return
-        if done:
-            self.message_user(request, f"{verb} {done} explainer(s).", messages.SUCCESS)
-        for problem in problems:
-            self.message_user(request, problem, messages.WARNING)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        del obj.skip_history_when_saving
+        services.explainer_record_edit(
+            explainer=obj,
+            user=request.user,
+            ai_label_reason=form.cleaned_data.get("ai_label_reason", ""),
+        )
 
-    @admin.action(description="Submit selected for review", permissions=("change",))
+    def _bulk(self, request, queryset, step):
+        with admin_views.reported(self, request):
+            done, problems = services.bulk(
+                services.TRANSITIONS[step],
+                explainers=queryset.with_public_revision(),
+                user=request.user,
+            )
+            if done:
+                label = workflow.STEPS[step].label
+                self.message_user(request, f"{label}: {done} explainer(s).", messages.SUCCESS)
+            for problem in problems:
+                self.message_user(request, problem, messages.WARNING)
+
+    @admin.action(description="Submit selected for review", permissions=("submit",))
     def submit_selected(self, request, queryset):
-        self._bulk(request, queryset, services.explainer_submit, "Submitted")
+        self._bulk(request, queryset, "submit")
 
     @admin.action(description="Publish selected explainers", permissions=("publish",))
     def publish_selected(self, request, queryset):
-        self._bulk(request, queryset, services.explainer_publish, "Published")
+        self._bulk(request, queryset, "publish")
 
-    @admin.action(description="Unpublish selected explainers", permissions=("publish",))
+    @admin.action(description="Unpublish selected explainers", permissions=("unpublish",))
     def unpublish_selected(self, request, queryset):
-        self._bulk(request, queryset, services.explainer_unpublish, "Unpublished")
+        self._bulk(request, queryset, "unpublish")
 
-    @admin.action(description="Archive selected explainers", permissions=("publish",))
+    @admin.action(description="Archive selected explainers", permissions=("archive",))
     def archive_selected(self, request, queryset):
-        self._bulk(request, queryset, services.explainer_archive, "Archived")
+        self._bulk(request, queryset, "archive")
+
+    def get_queryset(self, request):
+        # The state column and the change form compare against the approved revisions.
+        return super().get_queryset(request).select_related(*self.list_select_related)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         explainer = self.get_object(request, object_id)
@@ -237,303 +235,58 @@ class ExplainerAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def workflow_context(self, request, explainer):
-        user = request.user
-        can_change = super().has_change_permission(request, explainer)
-        can_publish = user.has_perm("explainers.publish_explainer")
-        status = explainer.status
-        steps = []
-        if can_change and status == Status.DRAFT:
-            steps.append(("submit", "Submit for review"))
-        if user.has_perm("explainers.review_explainer") and status == Status.IN_REVIEW:
-            steps.append(("send_back", "Send back to draft"))
-        if (
-            user.has_perm("explainers.signoff_explainer")
-            and explainer.ai_generated
-            and not explainer.is_signed_off
-            and status != Status.ARCHIVED
-        ):
-            steps.append(("sign_off", "Sign off the AI-drafted text"))
-        if (
-            can_publish
-            and status != Status.ARCHIVED
-            and (
-                status != Status.PUBLISHED
-                or explainer.has_pending_changes
-                or explainer.is_scheduled
-            )
-        ):
-            steps.append(
-                ("publish", "Publish changes" if explainer.live_revision_id else "Publish")
-            )
-        if can_publish and status == Status.PUBLISHED:
-            steps.append(("unpublish", "Unpublish"))
-        if can_publish and status != Status.ARCHIVED:
-            steps.append(("archive", "Archive"))
+        steps = workflow.available_steps(explainer, request.user)
         return {
-            "workflow_steps": steps,
+            "workflow_steps": [(step.name, step.label_for(explainer)) for step in steps],
+            "workflow_blocked": [
+                (step.label_for(explainer), reason)
+                for step, reason in workflow.blocked_steps(explainer, request.user)
+            ],
             "workflow_form": TransitionForm(),
             "workflow_events": explainer.events.select_related("user")[:50],
-            "offers_publish": any(step == "publish" for step, _ in steps),
+            "offers_publish": any(step.name == "publish" for step in steps),
+            "pending_fields": explainer.pending_fields(),
         }
 
     def get_urls(self):
         info = f"{self.opts.app_label}_{self.opts.model_name}"
-        view = self.admin_site.admin_view
+
+        def view(function):
+            return self.admin_site.admin_view(
+                lambda request, *args, **kwargs: function(self, request, *args, **kwargs)
+            )
+
         return [
-            path("import/", view(self.import_view), name=f"{info}_import"),
-            path("<path:object_id>/preview/", view(self.preview_view), name=f"{info}_preview"),
+            path("import/", view(admin_views.import_view), name=f"{info}_import"),
+            path(
+                "<path:object_id>/preview/",
+                view(admin_views.preview_view),
+                name=f"{info}_preview",
+            ),
             path(
                 "<path:object_id>/transition/",
-                view(self.transition_view),
+                view(admin_views.transition_view),
                 name=f"{info}_transition",
             ),
             path(
-                "<path:object_id>/revisions/", view(self.revisions_view), name=f"{info}_revisions"
+                "<path:object_id>/revisions/",
+                view(admin_views.revisions_view),
+                name=f"{info}_revisions",
             ),
             path(
                 "<path:object_id>/revisions/<int:history_id>/restore/",
-                view(self.restore_view),
+                view(admin_views.restore_view),
                 name=f"{info}_restore",
             ),
-            path("<path:object_id>/notices/", view(self.notices_view), name=f"{info}_notices"),
+            path(
+                "<path:object_id>/notices/",
+                view(admin_views.notices_view),
+                name=f"{info}_notices",
+            ),
             path(
                 "<path:object_id>/preview-links/",
-                view(self.preview_links_view),
+                view(admin_views.preview_links_view),
                 name=f"{info}_preview_links",
             ),
             *super().get_urls(),
         ]
-
-    def _explainer(self, request, object_id, *, change=False):
-        explainer = get_object_or_404(
-            Explainer.objects.select_related("topic", "live_revision"), pk=object_id
-        )
-        allowed = (
-            super().has_change_permission(request, explainer)
-            if change
-            else self.has_view_permission(request, explainer)
-        )
-        if not allowed:
-            raise PermissionDenied
-        return explainer
-
-    def _change_url(self, explainer):
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[explainer.pk],
-            current_app=self.admin_site.name,
-        )
-
-    def _page(self, request, explainer, template, title, **context):
-        return TemplateResponse(
-            request,
-            f"admin/explainers/explainer/{template}",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "opts": self.opts,
-                "original": explainer,
-                "has_view_permission": True,
-                **context,
-            },
-        )
-
-    def preview_view(self, request, object_id):
-        """Any explainer, draft or not, in the reader's design; staff only, never cached."""
-        explainer = self._explainer(request, object_id)
-        return render_preview(request, explainer)
-
-    @transaction.atomic
-    def transition_view(self, request, object_id):
-        """Run one workflow step; the service decides whether this user may."""
-        if request.method != "POST":
-            return redirect(self._change_url(self._explainer(request, object_id)))
-        explainer = Explainer.objects.select_for_update().get(
-            pk=self._explainer(request, object_id).pk
-        )
-        form = TransitionForm(request.POST)
-        if not form.is_valid():
-            for field, errors in form.errors.items():
-                self.message_user(request, f"{field}: {' '.join(errors)}", messages.ERROR)
-            return redirect(self._change_url(explainer))
-        try:
-            form.run(explainer=explainer, user=request.user)
-        except PermissionDenied as error:
-            self.message_user(request, str(error) or "Not allowed.", messages.ERROR)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-        else:
-            event = explainer.events.first()
-            self.message_user(
-                request, f"{event.get_action_display()}: “{explainer}”.", messages.SUCCESS
-            )
-        return redirect(self._change_url(explainer))
-
-    def revisions_view(self, request, object_id):
-        """Every saved revision; pick any two to compare them field by field."""
-        explainer = self._explainer(request, object_id)
-        revisions = list(explainer.history.select_related("history_user").order_by("-history_date"))
-        by_id = {r.history_id: r for r in revisions}
-        comparison = None
-        try:
-            a = by_id.get(int(request.GET.get("a", 0)))
-            b = by_id.get(int(request.GET.get("b", 0)))
-        except ValueError:
-            a = b = None
-        if a and b:
-            old, new = sorted((a, b), key=lambda r: r.history_date)
-            comparison = {"old": old, "new": new, "rows": diff.compare(old, new)}
-        elif len(revisions) >= 2 and "a" not in request.GET:
-            old, new = revisions[1], revisions[0]
-            comparison = {"old": old, "new": new, "rows": diff.compare(old, new)}
-        return self._page(
-            request,
-            explainer,
-            "revisions.html",
-            f"Revisions of “{explainer}”",
-            revisions=revisions,
-            comparison=comparison,
-            can_restore=super().has_change_permission(request, explainer),
-        )
-
-    def restore_view(self, request, object_id, history_id):
-        """Bring an old revision's text back as a new draft version (history is kept)."""
-        if request.method != "POST":
-            raise PermissionDenied
-        explainer = self._explainer(request, object_id, change=True)
-        try:
-            services.explainer_restore_revision(
-                explainer=explainer, user=request.user, history_id=history_id
-            )
-        except Explainer.history.model.DoesNotExist:
-            self.message_user(request, "No such revision.", messages.ERROR)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-        else:
-            self.message_user(
-                request,
-                "Restored the old text as a new version. Readers see it once it is published.",
-                messages.SUCCESS,
-            )
-        return redirect(self._change_url(explainer))
-
-    def notices_view(self, request, object_id):
-        """Add corrections and other notices (editors); hide one with a reason (admins)."""
-        explainer = self._explainer(request, object_id)
-        form, hide_form = NoticeForm(), HideNoticeForm()
-        if request.method == "POST":
-            try:
-                if "hide" in request.POST:
-                    hide_form = HideNoticeForm(request.POST)
-                    if hide_form.is_valid():
-                        notice = get_object_or_404(
-                            explainer.notices, pk=hide_form.cleaned_data["notice"]
-                        )
-                        services.notice_hide(
-                            notice=notice,
-                            user=request.user,
-                            reason=hide_form.cleaned_data["reason"],
-                        )
-                        self.message_user(request, "The notice is hidden.", messages.SUCCESS)
-                        return redirect(request.path)
-                else:
-                    form = NoticeForm(request.POST)
-                    if form.is_valid():
-                        services.notice_add(
-                            explainer=explainer, user=request.user, **form.cleaned_data
-                        )
-                        self.message_user(request, "The notice is published.", messages.SUCCESS)
-                        return redirect(request.path)
-            except PermissionDenied as error:
-                self.message_user(request, str(error), messages.ERROR)
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-        return self._page(
-            request,
-            explainer,
-            "notices.html",
-            f"Notices on “{explainer}”",
-            notices=explainer.notices.select_related("created_by", "hidden_by"),
-            form=form,
-            hide_form=hide_form,
-            can_add=request.user.has_perm("explainers.publish_explainer")
-            and explainer.live_revision_id is not None,
-            can_hide=request.user.is_superuser,
-        )
-
-    def preview_links_view(self, request, object_id):
-        """Create shareable preview links (shown once) and revoke them."""
-        explainer = self._explainer(request, object_id)
-        form, new_link = PreviewLinkForm(), None
-        if request.method == "POST":
-            try:
-                if "revoke" in request.POST:
-                    link = get_object_or_404(
-                        PreviewLink, pk=request.POST["revoke"], explainer=explainer
-                    )
-                    services.preview_link_revoke(link=link, user=request.user)
-                    self.message_user(request, "The link no longer works.", messages.SUCCESS)
-                    return redirect(request.path)
-                form = PreviewLinkForm(request.POST)
-                if form.is_valid():
-                    _, token = services.preview_link_create(
-                        explainer=explainer, user=request.user, **form.cleaned_data
-                    )
-                    new_link = request.build_absolute_uri(
-                        reverse("explainers:preview", args=[token])
-                    )
-                    form = PreviewLinkForm()
-            except PermissionDenied as error:
-                self.message_user(request, str(error), messages.ERROR)
-            except (ValidationError, ValueError) as error:
-                self.message_user(request, f"{error}", messages.ERROR)
-        return self._page(
-            request,
-            explainer,
-            "preview_links.html",
-            f"Preview links for “{explainer}”",
-            links=explainer.preview_links.select_related("created_by"),
-            form=form,
-            new_link=new_link,
-            can_share=request.user.has_perm("explainers.publish_explainer"),
-            now=timezone.now(),
-        )
-
-    def import_view(self, request):
-        """Turn pasted plain text into a draft, with the importer's errors next to the field."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        form = ImportTextForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            (outcome,) = importer.import_parsed(
-                documents=[form.cleaned_data["text"]], user=request.user
-            )
-            explainer = outcome.explainer
-            if outcome.action == "unchanged":
-                self.message_user(
-                    request,
-                    format_html(
-                        "This text was imported before as “{}”; nothing was changed.",
-                        explainer.headline,
-                    ),
-                    messages.WARNING,
-                )
-            else:
-                self.message_user(
-                    request,
-                    format_html(
-                        "Imported “{}” as a draft. Check the headline and sections, then "
-                        "submit it for review.",
-                        explainer.headline,
-                    ),
-                    messages.SUCCESS,
-                )
-            return redirect(self._change_url(explainer))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Import an explainer from text",
-            "opts": self.opts,
-            "form": form,
-            "media": self.media + form.media,
-        }
-        return TemplateResponse(request, "admin/explainers/explainer/import.html", context)

@@ -6,11 +6,12 @@ import re
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import CONTENT_FIELDS, SECTION_FIELDS, Explainer, Topic
+from .models import SECTION_FIELDS, VERSIONED_FIELDS, Explainer, version_value
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
-# Besides the text, what an editor compares between two revisions.
-COMPARED_FIELDS = (*CONTENT_FIELDS, "slug", "topic_id", "status", "image", "image_alt")
+# Besides what readers see, editors compare the status each revision was saved in.
+COMPARED_FIELDS = (*VERSIONED_FIELDS, "status")
+WORD_FIELDS = ("headline", *SECTION_FIELDS)
 
 
 def word_diff(old: str, new: str) -> SafeString:
@@ -27,19 +28,61 @@ def word_diff(old: str, new: str) -> SafeString:
     return mark_safe("".join(parts))
 
 
+def source_diff(old: list[dict], new: list[dict]) -> list[dict]:
+    """The sources of ``new`` in order, with those dropped since ``old`` where they stood.
+
+    Each item is ``{"op": "same" | "added" | "removed", "label": …, "url": …}``; a source
+    whose label or address changed shows as removed and added.
+    """
+    a = [(item["label"], item["url"]) for item in old or []]
+    b = [(item["label"], item["url"]) for item in new or []]
+    items = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            items += [{"op": "same", "label": lb, "url": url} for lb, url in a[i1:i2]]
+            continue
+        items += [{"op": "removed", "label": lb, "url": url} for lb, url in a[i1:i2]]
+        items += [{"op": "added", "label": lb, "url": url} for lb, url in b[j1:j2]]
+    return items
+
+
+def _image(revision) -> dict | None:
+    image = revision.lead_image
+    if image is None:
+        return None
+    return {"url": image.url, "alt": revision.image_alt, "credit": revision.image_credit}
+
+
 def compare(old, new) -> list[dict]:
-    """One row per field that differs between two revisions, in the form's order."""
+    """One row per field that differs between two revisions, in the form's order.
+
+    A row has a ``kind``: "words" (a word diff), "image" (before and after thumbnails with
+    their descriptions), "sources" (a list diff) or "value" (before → after).
+    """
     rows = []
     for name in COMPARED_FIELDS:
-        before, after = getattr(old, name), getattr(new, name)
+        if name == "image_alt":
+            continue  # shown with the image it describes
+        before, after = version_value(old, name), version_value(new, name)
+        if name == "image":
+            before, after = (before, old.image_alt), (after, new.image_alt)
         if before == after:
             continue
-        label = str(Explainer._meta.get_field(name.removesuffix("_id")).verbose_name)
-        if name == "topic_id":
-            names = dict(Topic.objects.filter(pk__in=[before, after]).values_list("pk", "name"))
-            before, after = names.get(before, "none"), names.get(after, "none")
-        if name in SECTION_FIELDS or name == "headline":
-            rows.append({"label": label, "diff": word_diff(before, after), "words": True})
+        label = str(Explainer._meta.get_field(name).verbose_name)
+        if name in WORD_FIELDS:
+            rows.append({"label": label, "kind": "words", "diff": word_diff(before, after)})
+        elif name == "image":
+            rows.append(
+                {"label": label, "kind": "image", "before": _image(old), "after": _image(new)}
+            )
+        elif name == "source_list":
+            rows.append({"label": label, "kind": "sources", "items": source_diff(before, after)})
         else:
-            rows.append({"label": label, "before": before, "after": after, "words": False})
+            if name == "topic":
+                before, after = old.topic, new.topic
+            elif name == "status":
+                before, after = old.get_status_display(), new.get_status_display()
+            elif name == "ai_generated":
+                before, after = ("Yes" if before else "No"), ("Yes" if after else "No")
+            rows.append({"label": label, "kind": "value", "before": before, "after": after})
     return rows

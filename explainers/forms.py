@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from . import importer, services
-from .models import Explainer, Notice
+from . import importer, services, workflow
+from .models import VERSIONED_FIELDS, Explainer, Notice, version_value
 
 
 def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
@@ -19,11 +19,10 @@ def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
     then = current.history.filter(updated_at=opened).order_by("-history_date").first()
     if then is None:
         return []
-    fields = [Explainer._meta.get_field(name) for name in ExplainerAdminForm.Meta.fields]
     return [
-        str(field.verbose_name)
-        for field in fields
-        if getattr(then, field.attname) != getattr(current, field.attname)
+        str(Explainer._meta.get_field(name).verbose_name)
+        for name in VERSIONED_FIELDS
+        if version_value(then, name) != version_value(current, name)
     ]
 
 
@@ -54,6 +53,16 @@ class ExplainerAdminForm(forms.ModelForm):
 
     # When the editor opened the form: a later save by someone else is a conflict.
     loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    ai_label_reason = forms.CharField(
+        label="Why remove the AI label?",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 90}),
+        help_text="Only when unticking “AI generated”: say why the text is not AI generated. "
+        "The timeline keeps the reason.",
+    )
+    # The user saving the form; ExplainerAdmin.get_form sets it.
+    user = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,6 +134,27 @@ class ExplainerAdminForm(forms.ModelForm):
             )
         return image
 
+    def clean_ai_generated(self):
+        """Once text is marked AI generated, only a user who may sign off can unmark it."""
+        value = self.cleaned_data.get("ai_generated")
+        if self.instance.pk and self.instance.stored("ai_generated") and not value:
+            if not workflow.may(self.user, "remove_ai_label"):
+                raise ValidationError(
+                    "This text is marked as AI generated. Only an editor who may sign off AI "
+                    "text can remove the label; ask one to review it.",
+                    code="ai_label_locked",
+                )
+            reason = (self.data.get(self.add_prefix("ai_label_reason")) or "").strip()
+            if not reason:
+                self.add_error(
+                    "ai_label_reason",
+                    ValidationError(
+                        "Say why the text is not AI generated; the timeline keeps the reason.",
+                        code="ai_label_reason_required",
+                    ),
+                )
+        return value
+
     def clean(self):
         cleaned = super().clean()
         self.check_conflict()
@@ -163,15 +193,9 @@ class ImportTextForm(forms.Form):
 class TransitionForm(forms.Form):
     """One workflow step from the change form's Workflow panel."""
 
-    ACTIONS = {
-        "submit": services.explainer_submit,
-        "send_back": services.explainer_send_back,
-        "sign_off": services.explainer_sign_off,
-        "publish": services.explainer_publish,
-        "unpublish": services.explainer_unpublish,
-        "archive": services.explainer_archive,
-    }
-    action = forms.ChoiceField(choices=[(name, name) for name in ACTIONS])
+    action = forms.ChoiceField(
+        choices=[(name, workflow.STEPS[name].label) for name in services.TRANSITIONS]
+    )
     comment = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000
     )
@@ -191,14 +215,10 @@ class TransitionForm(forms.Form):
         """Apply the step through its service (which checks role and state)."""
         data = self.cleaned_data
         action = data["action"]
-        kwargs = {"explainer": explainer, "user": user}
-        if action == "send_back":
-            kwargs["comment"] = data["comment"]
-        elif action == "publish":
+        kwargs = {"explainer": explainer, "user": user, "comment": data["comment"]}
+        if action == "publish":
             kwargs.update(at=data["publish_at"], expires_at=data["expires_at"])
-        if action != "send_back" and data["comment"]:
-            kwargs["comment"] = data["comment"]
-        self.ACTIONS[action](**kwargs)
+        services.TRANSITIONS[action](**kwargs)
 
 
 class NoticeForm(forms.ModelForm):

@@ -26,8 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from . import workflow
 from .models import SECTIONS, Explainer
 from .services import explainer_publish, explainer_sign_off, unique_slug
 from .text import first_sentence, truncate_at_word
@@ -82,6 +84,15 @@ class ParsedExplainer:
     whats_next: str
     ai_generated: bool
     digest: str
+
+
+# Explainers are created at this version; any saved change to what readers see adds one.
+IMPORTED_VERSION = 1
+
+
+def changed_since_import(explainer: Explainer) -> bool:
+    """Someone edited the explainer after it was imported: the file no longer shows it."""
+    return explainer.version != IMPORTED_VERSION
 
 
 @dataclass(frozen=True)
@@ -267,8 +278,9 @@ def import_parsed(
     Documents are identified by their digest, so importing the same text again changes
     nothing, and an existing explainer is never overwritten: editors may have improved it
     since. Publishing goes through the workflow services, so AI-generated text needs
-    ``reviewed_by``, an editor who signs it off. One transaction, so a batch lands whole or
-    not at all.
+    ``reviewed_by``, an editor who signs it off; a draft edited since its import is never
+    published (or signed off) from the file, which no longer shows what would be published.
+    One transaction, so a batch lands whole or not at all.
     """
     outcomes = []
     for document in documents:
@@ -292,6 +304,14 @@ def import_parsed(
                 _publish(explainer, user=user, reviewed_by=reviewed_by)
             outcomes.append(Outcome(explainer, "created"))
         elif publish and existing.status == Explainer.Status.DRAFT:
+            if changed_since_import(existing):
+                raise ValidationError(
+                    "“%(headline)s” was changed in the admin since it was imported, so this "
+                    "file no longer shows what would be published. Review and publish it in "
+                    "the admin.",
+                    code="changed_since_import",
+                    params={"headline": existing.headline},
+                )
             _publish(existing, user=user, reviewed_by=reviewed_by)
             outcomes.append(Outcome(existing, "published"))
         else:
@@ -302,6 +322,6 @@ def import_parsed(
 def _publish(
     explainer: Explainer, *, user: AbstractBaseUser | None, reviewed_by: AbstractBaseUser | None
 ) -> None:
-    if explainer.ai_generated and reviewed_by is not None:
+    if reviewed_by is not None and workflow.allows(explainer, reviewed_by, "sign_off"):
         explainer_sign_off(explainer=explainer, user=reviewed_by)
     explainer_publish(explainer=explainer, user=reviewed_by or user)

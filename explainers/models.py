@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import FileExtensionValidator, URLValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -30,12 +31,44 @@ SECTIONS = (
     ),
 )
 SECTION_FIELDS = tuple(name for name, _, _ in SECTIONS)
-# A change to any of these is a new version of the text readers rate.
-CONTENT_FIELDS = ("headline", *SECTION_FIELDS, "ai_generated")
+# Everything of an explainer that reaches a reader. A change to any of these is a new
+# version: readers see it only once an editor publishes that version.
+VERSIONED_FIELDS = (
+    "headline",
+    "slug",
+    *SECTION_FIELDS,
+    "ai_generated",
+    "topic",
+    "image",
+    "image_alt",
+    "image_credit",
+    "source_list",
+)
 
 
 class ExplainerContent:
-    """Reading helpers shared by an explainer and each of its revisions."""
+    """Reading helpers shared by an explainer (the working copy) and each of its revisions.
+
+    Reader pages take everything they show from one of these: the approved revision for
+    readers, the working copy in previews.
+    """
+
+    def get_absolute_url(self):
+        return reverse("explainers:detail", kwargs={"slug": self.slug})
+
+    @property
+    def lead_image(self) -> FieldFile | None:
+        """The lead image as a file with a ``url``; revisions store only its name."""
+        if not self.image:
+            return None
+        if isinstance(self.image, FieldFile):
+            return self.image
+        return FieldFile(self, Explainer._meta.get_field("image"), self.image)
+
+    @property
+    def source_links(self) -> list[dict]:
+        """The sources readers see, in order: ``{"label": …, "url": …}``."""
+        return self.source_list
 
     @property
     def summary(self) -> str:
@@ -78,6 +111,20 @@ class ExplainerQuerySet(models.QuerySet):
             live_revision__isnull=False,
             published_at__lte=now,
         )
+
+    def with_public_revision(self):
+        """Load both approved revisions, so ``public_revision`` costs no further query."""
+        return self.select_related("live_revision__topic", "scheduled_revision__topic")
+
+    def public_filter(self, **lookups):
+        """Filter on the revision readers get now, e.g. ``public_filter(slug="x")``.
+
+        Scheduled changes count from their time on, so the switch needs no job to run.
+        """
+        due = Q(scheduled_at__lte=timezone.now())
+        scheduled = Q(**{f"scheduled_revision__{key}": value for key, value in lookups.items()})
+        live = Q(**{f"live_revision__{key}": value for key, value in lookups.items()})
+        return self.filter((due & scheduled) | (~due & live))
 
 
 class Explainer(ExplainerContent, models.Model):
@@ -157,6 +204,14 @@ class Explainer(ExplainerContent, models.Model):
         blank=True,
         help_text="Optional. Readers stop seeing the explainer at this time.",
     )
+    source_list = models.JSONField(
+        "sources",
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The sources of this version as readers see them: label and address, "
+        "in order. Kept in step with the Sources rows edited below the form.",
+    )
     live_revision = models.ForeignKey(
         "HistoricalExplainer",
         verbose_name="live revision",
@@ -166,6 +221,23 @@ class Explainer(ExplainerContent, models.Model):
         editable=False,
         related_name="+",
         help_text="The approved revision readers see; later edits wait until published.",
+    )
+    scheduled_revision = models.ForeignKey(
+        "HistoricalExplainer",
+        verbose_name="scheduled revision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="An approved revision that replaces the live one at “scheduled at”.",
+    )
+    scheduled_at = models.DateTimeField(
+        "changes scheduled for",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When readers switch from the live revision to the scheduled one.",
     )
     public_updated_at = models.DateTimeField(
         "updated for readers at",
@@ -217,8 +289,9 @@ class Explainer(ExplainerContent, models.Model):
         "version",
         default=1,
         editable=False,
-        help_text="Goes up by one with every saved change to the headline, sections or "
-        "AI disclosure; ratings record the version they were given on.",
+        help_text="Goes up by one with every saved change to what readers see (text, AI "
+        "disclosure, slug, topic, image, sources); ratings record the version they were "
+        "given on.",
     )
     import_digest = models.CharField(
         "import fingerprint",
@@ -230,7 +303,7 @@ class Explainer(ExplainerContent, models.Model):
 
     objects = ExplainerQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=("import_digest", "live_revision"),
+        excluded_fields=("import_digest", "live_revision", "scheduled_revision", "scheduled_at"),
         bases=[ExplainerContent, models.Model],
     )
 
@@ -256,6 +329,11 @@ class Explainer(ExplainerContent, models.Model):
                 name="explainer_unique_import_digest",
             ),
             models.CheckConstraint(
+                condition=Q(scheduled_revision__isnull=True) | Q(scheduled_at__isnull=False),
+                name="explainer_scheduled_revision_has_time",
+                violation_error_message="Scheduled changes need a time.",
+            ),
+            models.CheckConstraint(
                 condition=Q(expires_at__isnull=True)
                 | Q(published_at__isnull=True)
                 | Q(expires_at__gt=models.F("published_at")),
@@ -273,6 +351,9 @@ class Explainer(ExplainerContent, models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
+        if getattr(self, "skip_history_when_saving", False):
+            # Not a revision yet (the admin saves the sources next): no new version either.
+            return super().save(*args, **kwargs)
         loaded = getattr(self, "_loaded_content", None)
         if self.pk and loaded is not None and loaded != self._content():
             self.version += 1
@@ -282,7 +363,8 @@ class Explainer(ExplainerContent, models.Model):
         self._loaded_content = self._content()
 
     def get_absolute_url(self):
-        return reverse("explainers:detail", kwargs={"slug": self.slug})
+        """The address readers reach it at: the published slug once there is one."""
+        return reverse("explainers:detail", kwargs={"slug": self.public_slug})
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -291,15 +373,50 @@ class Explainer(ExplainerContent, models.Model):
         return instance
 
     @property
+    def public_revision(self):
+        """The approved revision readers get now: scheduled changes once their time comes."""
+        if self.scheduled_revision_id and self.scheduled_at <= timezone.now():
+            return self.scheduled_revision
+        return self.live_revision
+
+    @property
+    def reader_updated_at(self):
+        """When readers' version last changed: a publication, scheduled changes, a notice."""
+        revision = self.public_revision if self.live_revision_id else None
+        updated = self.public_updated_at or self.published_at
+        if revision is not None and revision is self.scheduled_revision:
+            updated = max(updated or self.scheduled_at, self.scheduled_at)
+        return updated
+
+    @property
+    def public_slug(self) -> str:
+        revision = self.public_revision if self.live_revision_id else None
+        return revision.slug if revision is not None else self.slug
+
+    @property
     def is_public(self) -> bool:
         """Readers can see it now: asked of published(), the one definition of that."""
         return Explainer.objects.published().filter(pk=self.pk).exists()
 
     @property
     def is_scheduled(self) -> bool:
+        """A first publication, or changes to a live explainer, wait for a future time."""
+        now = timezone.now()
+        if self.scheduled_revision_id and self.scheduled_at > now:
+            return True
         return self.status == self.Status.PUBLISHED and bool(
-            self.published_at and self.published_at > timezone.now()
+            self.published_at and self.published_at > now
         )
+
+    @property
+    def scheduled_for(self):
+        """The time readers get the next approved version, if one is scheduled."""
+        now = timezone.now()
+        if self.scheduled_revision_id and self.scheduled_at > now:
+            return self.scheduled_at
+        if self.status == self.Status.PUBLISHED and self.published_at and self.published_at > now:
+            return self.published_at
+        return None
 
     @property
     def is_signed_off(self) -> bool:
@@ -307,20 +424,55 @@ class Explainer(ExplainerContent, models.Model):
         return self.reviewed_version is not None and self.reviewed_version == self.version
 
     @property
+    def approved_version(self) -> int | None:
+        """The newest version an editor published, whether readers have it yet or not."""
+        if self.scheduled_revision_id:
+            return self.scheduled_revision.version
+        return self.live_revision.version if self.live_revision_id else None
+
+    @property
     def has_pending_changes(self) -> bool:
-        """The text was edited since the version readers see."""
-        return self.live_revision_id is not None and self.live_version != self.version
+        """Something readers would see was edited since the last approved version."""
+        return self.live_revision_id is not None and self.approved_version != self.version
 
     @property
     def live_version(self) -> int | None:
-        return self.live_revision.version if self.live_revision_id else None
+        """The version readers see now."""
+        revision = self.public_revision if self.live_revision_id else None
+        return revision.version if revision is not None else None
+
+    def pending_fields(self) -> list[str]:
+        """Names of what changed since the last approved version, in the form's order."""
+        if not self.has_pending_changes:
+            return []
+        approved = self.scheduled_revision if self.scheduled_revision_id else self.live_revision
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in VERSIONED_FIELDS
+            if version_value(approved, name) != version_value(self, name)
+        ]
+
+    def stored(self, name: str):
+        """A versioned field's value as last loaded from or saved to the database."""
+        loaded = getattr(self, "_loaded_content", None)
+        return None if loaded is None else loaded[VERSIONED_FIELDS.index(name)]
 
     def _content(self) -> tuple | None:
-        # Deferred fields (e.g. the home page's .only()) are unknown, not changed.
+        # Deferred fields (e.g. a list's .only()) are unknown, not changed.
         deferred = self.get_deferred_fields()
-        if deferred.intersection(CONTENT_FIELDS):
+        if any(self._meta.get_field(name).attname in deferred for name in VERSIONED_FIELDS):
             return None
-        return tuple(getattr(self, name) for name in CONTENT_FIELDS)
+        return tuple(version_value(self, name) for name in VERSIONED_FIELDS)
+
+
+def version_value(obj, name: str):
+    """A versioned field's value, comparable between an explainer and its revisions."""
+    if name == "topic":
+        return obj.topic_id
+    value = getattr(obj, name)
+    if name == "image":
+        return getattr(value, "name", value) or ""
+    return value
 
 
 class Source(models.Model):
@@ -360,6 +512,8 @@ class WorkflowEvent(models.Model):
         ARCHIVED = "archived", "Archived"
         RESTORED = "restored", "Revision restored as a draft"
         NOTICE = "notice", "Notice added"
+        AI_LABEL_REMOVED = "ai_label_removed", "AI label removed"
+        PREVIEWS_REVOKED = "previews_revoked", "Preview links revoked"
 
     explainer = models.ForeignKey(
         Explainer, verbose_name="explainer", on_delete=models.CASCADE, related_name="events"
@@ -405,6 +559,12 @@ class SlugRedirect(models.Model):
         return f"/explainers/{self.old_slug}/ → {self.explainer.slug}"
 
 
+class NoticeQuerySet(models.QuerySet):
+    def visible(self):
+        """What readers see: every notice an administrator has not hidden, oldest first."""
+        return self.filter(hidden_at__isnull=True).order_by("created_at", "id")
+
+
 class Notice(models.Model):
     """A correction, clarification, update or editor's note on a published explainer.
 
@@ -443,6 +603,8 @@ class Notice(models.Model):
     )
     hidden_reason = models.TextField("why it was hidden", blank=True)
 
+    objects = NoticeQuerySet.as_manager()
+
     class Meta:
         ordering = ("-created_at", "-id")
         verbose_name = "notice"
@@ -457,6 +619,12 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} on “{self.explainer}”"
+
+
+class PreviewLinkQuerySet(models.QuerySet):
+    def active(self):
+        """Links that still work: neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
 class PreviewLink(models.Model):
@@ -482,6 +650,8 @@ class PreviewLink(models.Model):
         null=True,
         related_name="+",
     )
+
+    objects = PreviewLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ("-created_at",)

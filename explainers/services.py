@@ -1,8 +1,8 @@
 """Writes to explainers. Views, the admin and commands call these instead of saving directly.
 
-Every editorial transition is one function here: it checks the user's role and the
-explainer's state, makes the change, and logs a WorkflowEvent, so no path (admin form,
-bulk action, command) can publish what the rules forbid.
+Every editorial step is one function here: it asks the workflow table (``workflow.py``)
+whether this user may take it now, makes the change, and logs a WorkflowEvent, so no path
+(admin form, bulk action, command) can do what the rules forbid.
 """
 
 import hashlib
@@ -14,16 +14,18 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from . import workflow
 from .models import (
-    CONTENT_FIELDS,
+    VERSIONED_FIELDS,
     Explainer,
     Notice,
     PreviewLink,
     SlugRedirect,
+    Source,
+    Topic,
     WorkflowEvent,
 )
 
@@ -32,14 +34,24 @@ Action = WorkflowEvent.Action
 SLUG_MAX_LENGTH = Explainer._meta.get_field("slug").max_length
 
 
+def _slugs_in_use(lookup: str, value: str, *, exclude_pk: int | None) -> set[str]:
+    """Slugs other explainers hold: working, live, scheduled, or kept as a redirect."""
+    explainers = Explainer.objects.exclude(pk=exclude_pk)
+    found = set(
+        SlugRedirect.objects.exclude(explainer_id=exclude_pk)
+        .filter(**{f"old_slug__{lookup}": value})
+        .values_list("old_slug", flat=True)
+    )
+    for field in ("slug", "live_revision__slug", "scheduled_revision__slug"):
+        found.update(
+            explainers.filter(**{f"{field}__{lookup}": value}).values_list(field, flat=True)
+        )
+    return found
+
+
 def slug_is_taken(slug: str, *, exclude_pk: int | None = None) -> bool:
-    """Used by another explainer, or still redirecting to one."""
-    explainers = Explainer.objects.filter(slug=slug)
-    redirects = SlugRedirect.objects.filter(old_slug=slug)
-    if exclude_pk is not None:
-        explainers = explainers.exclude(pk=exclude_pk)
-        redirects = redirects.exclude(explainer_id=exclude_pk)
-    return explainers.exists() or redirects.exists()
+    """Used by another explainer (as written, live or scheduled), or redirecting to one."""
+    return bool(_slugs_in_use("exact", slug, exclude_pk=exclude_pk))
 
 
 def unique_slug(headline: str, *, exclude_pk: int | None = None) -> str:
@@ -47,35 +59,12 @@ def unique_slug(headline: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(headline)[: SLUG_MAX_LENGTH - 4].strip("-") or "explainer"
     if len(slugify(headline)) > len(base) and "-" in base:
         base = base[: base.rindex("-")]  # don't leave half a word at the end of the address
-    taken = set(
-        Explainer.objects.filter(slug__startswith=base)
-        .exclude(pk=exclude_pk)
-        .values_list("slug", flat=True)
-    ) | set(
-        SlugRedirect.objects.filter(old_slug__startswith=base)
-        .exclude(explainer_id=exclude_pk)
-        .values_list("old_slug", flat=True)
-    )
+    taken = _slugs_in_use("startswith", base, exclude_pk=exclude_pk)
     slug, n = base, 1
     while slug in taken:
         n += 1
         slug = f"{base}-{n}"
     return slug
-
-
-def _require(user: AbstractBaseUser | None, permission: str, doing: str) -> None:
-    # user=None is the system itself (a management command run by an operator).
-    if user is not None and not user.has_perm(f"explainers.{permission}"):
-        raise PermissionDenied(f"You do not have permission to {doing}.")
-
-
-def _require_status(explainer: Explainer, allowed: set[str], doing: str) -> None:
-    if explainer.status not in allowed:
-        raise ValidationError(
-            "An explainer that is %(status)s cannot be %(doing)s.",
-            code="invalid_transition",
-            params={"status": explainer.get_status_display().lower(), "doing": doing},
-        )
 
 
 def _log(
@@ -112,13 +101,53 @@ def _move(
     _log(explainer, action, user=user, from_status=before, comment=comment)
 
 
+def source_snapshot(explainer: Explainer) -> list[dict]:
+    """The explainer's Source rows as the version records them: label and address, in order."""
+    return [
+        {"label": source.label, "url": source.url}
+        for source in Source.objects.filter(explainer=explainer).order_by("position", "id")
+    ]
+
+
+@transaction.atomic
+def explainer_record_edit(
+    *, explainer: Explainer, user: AbstractBaseUser | None, ai_label_reason: str = ""
+) -> None:
+    """Record an edit saved in the admin, sources included, as one new version.
+
+    On a live explainer the edit waits for an editor to publish it. Removing the AI label
+    takes a user who may sign off AI text, and a reason, which the timeline keeps.
+    """
+    removes_ai_label = bool(explainer.stored("ai_generated")) and not explainer.ai_generated
+    if removes_ai_label:
+        if not workflow.may(user, "remove_ai_label"):
+            raise PermissionDenied(
+                "Only an editor who may sign off AI text can remove the AI label."
+            )
+        if not ai_label_reason.strip():
+            raise ValidationError(
+                "Say why the text is not AI generated.", code="ai_label_reason_required"
+            )
+    explainer.source_list = source_snapshot(explainer)
+    if user is not None:
+        explainer.updated_by = user
+    explainer.save()
+    if removes_ai_label:
+        _log(
+            explainer,
+            Action.AI_LABEL_REMOVED,
+            user=user,
+            from_status=explainer.status,
+            comment=ai_label_reason.strip(),
+        )
+
+
 @transaction.atomic
 def explainer_submit(
     *, explainer: Explainer, user: AbstractBaseUser | None, comment: str = ""
 ) -> None:
     """A writer hands a draft to the editors."""
-    _require(user, "change_explainer", "submit explainers for review")
-    _require_status(explainer, {Status.DRAFT}, "submitted for review")
+    workflow.check(explainer, user, "submit")
     _move(explainer, Status.IN_REVIEW, Action.SUBMITTED, user=user, comment=comment)
 
 
@@ -127,8 +156,7 @@ def explainer_send_back(
     *, explainer: Explainer, user: AbstractBaseUser | None, comment: str
 ) -> None:
     """An editor returns an explainer in review to its writers, saying what to change."""
-    _require(user, "review_explainer", "review explainers")
-    _require_status(explainer, {Status.IN_REVIEW}, "sent back")
+    workflow.check(explainer, user, "send_back")
     if not comment.strip():
         raise ValidationError("Say what needs changing when sending back.", code="comment_required")
     _move(explainer, Status.DRAFT, Action.SENT_BACK, user=user, comment=comment.strip())
@@ -140,19 +168,49 @@ def explainer_sign_off(*, explainer: Explainer, user: AbstractBaseUser, comment:
 
     The sign-off holds for this version only: any later change to the text voids it.
     """
-    if user is None:
-        raise ValidationError("A sign-off needs a named editor.", code="signoff_user")
-    _require(user, "signoff_explainer", "sign off AI-generated text")
-    _require_status(
-        explainer,
-        {Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED, Status.UNPUBLISHED},
-        "signed off",
-    )
+    workflow.check(explainer, user, "sign_off")
     explainer.reviewed_by = user
     explainer.reviewed_at = timezone.now()
     explainer.reviewed_version = explainer.version
     _save(explainer, user, ["reviewed_by", "reviewed_at", "reviewed_version"])
     _log(explainer, Action.SIGNED_OFF, user=user, from_status=explainer.status, comment=comment)
+
+
+def _keep_old_address(explainer: Explainer, old, new) -> None:
+    """A published slug that changes keeps answering, with a permanent redirect.
+
+    Redirects point at the explainer, not at a slug, so chains collapse by construction.
+    """
+    SlugRedirect.objects.filter(old_slug=new.slug, explainer=explainer).delete()
+    if old is not None and old.slug != new.slug:
+        SlugRedirect.objects.get_or_create(old_slug=old.slug, defaults={"explainer": explainer})
+
+
+def _settle(explainer: Explainer) -> None:
+    """Make scheduled changes whose time has come the live revision, before a new step.
+
+    Readers get them from their time on regardless (``public_revision``); this only
+    tidies the record, so nothing depends on when it runs.
+    """
+    if not explainer.scheduled_revision_id or explainer.scheduled_at > timezone.now():
+        return
+    old, new = explainer.live_revision, explainer.scheduled_revision
+    _keep_old_address(explainer, old, new)
+    fields = {
+        "live_revision": new,
+        "scheduled_revision": None,
+        "scheduled_at": None,
+        "public_updated_at": explainer.reader_updated_at,
+    }
+    Explainer.objects.filter(pk=explainer.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(explainer, name, value)
+
+
+def _cancel_schedule(explainer: Explainer) -> None:
+    if explainer.scheduled_revision_id:
+        Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=None, scheduled_at=None)
+        explainer.scheduled_revision = explainer.scheduled_at = None
 
 
 @transaction.atomic
@@ -164,44 +222,78 @@ def explainer_publish(
     expires_at: datetime | None = None,
     comment: str = "",
 ) -> None:
-    """Make the current text what readers see, now or at ``at`` (scheduling).
+    """Make the current version what readers see, now or at ``at`` (scheduling).
 
-    Also publishes the pending version of an explainer already live. AI-generated text
-    must carry an editor's sign-off of this very version.
+    Also publishes the pending version of an explainer already live; scheduled for later,
+    readers keep the live version until then. AI-generated text must carry an editor's
+    sign-off of this very version.
     """
-    _require(user, "publish_explainer", "publish explainers")
-    _require_status(
-        explainer,
-        {Status.DRAFT, Status.IN_REVIEW, Status.UNPUBLISHED, Status.PUBLISHED},
-        "published",
-    )
-    if explainer.ai_generated and not explainer.is_signed_off:
+    workflow.check(explainer, user, "publish")
+    _settle(explainer)
+    if slug_is_taken(explainer.slug, exclude_pk=explainer.pk):
         raise ValidationError(
-            "AI-generated text must be signed off by an editor before it is published; "
-            "a change to the text since the last sign-off voids it.",
-            code="signoff_required",
+            "Another explainer uses the slug “%(slug)s” now. Change it before publishing.",
+            code="slug_taken",
+            params={"slug": explainer.slug},
         )
     now = timezone.now()
-    if at is None:
+    live_now = explainer.is_public
+    if at is None or (live_now and at <= now):
         # Coming back (or publishing an edit) keeps the first publication time.
         first = explainer.published_at
         at = first if first is not None and first <= now else now
-    if expires_at is not None and expires_at <= at:
+    # A live explainer's expiry must still be ahead; otherwise it follows the publication.
+    floor = max(at, now) if live_now else at
+    if expires_at is not None and expires_at <= floor:
         raise ValidationError(
             "The expiry time must come after the publication time.", code="expiry"
         )
     before = explainer.status
+    if live_now and at > now:
+        # Changes to a live explainer: the live version stays online until ``at``.
+        explainer.scheduled_at = at
+        explainer.expires_at = expires_at
+        _save(explainer, user, ["scheduled_at", "expires_at"])
+        revision = explainer.history.latest()
+        Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
+        explainer.scheduled_revision = revision
+        _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
+        return
+    previous = explainer.live_revision
     explainer.status = Status.PUBLISHED
     explainer.published_at = at
     explainer.expires_at = expires_at
     explainer.public_updated_at = max(at, now)
-    _save(explainer, user, ["status", "published_at", "expires_at", "public_updated_at"])
-    # The revision simple-history just recorded is the text readers now get.
+    explainer.scheduled_at = None
+    _save(
+        explainer,
+        user,
+        ["status", "published_at", "expires_at", "public_updated_at", "scheduled_at"],
+    )
+    # The revision simple-history just recorded is the version readers now get.
     revision = explainer.history.latest()
-    Explainer.objects.filter(pk=explainer.pk).update(live_revision=revision)
-    explainer.live_revision = revision
+    Explainer.objects.filter(pk=explainer.pk).update(
+        live_revision=revision, scheduled_revision=None
+    )
+    explainer.live_revision, explainer.scheduled_revision = revision, None
+    _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)
+
+
+def _revoke_preview_links(explainer: Explainer, user: AbstractBaseUser | None) -> None:
+    """Shared previews stop working when the explainer leaves the site; the timeline says so."""
+    revoked = (
+        PreviewLink.objects.filter(explainer=explainer).active().update(revoked_at=timezone.now())
+    )
+    if revoked:
+        _log(
+            explainer,
+            Action.PREVIEWS_REVOKED,
+            user=user,
+            from_status=explainer.status,
+            comment=f"{revoked} active preview link{'s' if revoked != 1 else ''} stopped working.",
+        )
 
 
 @transaction.atomic
@@ -209,9 +301,11 @@ def explainer_unpublish(
     *, explainer: Explainer, user: AbstractBaseUser | None, comment: str = ""
 ) -> None:
     """Take an explainer off the site (or cancel its schedule)."""
-    _require(user, "publish_explainer", "unpublish explainers")
-    _require_status(explainer, {Status.PUBLISHED}, "unpublished")
+    workflow.check(explainer, user, "unpublish")
+    _settle(explainer)
+    _cancel_schedule(explainer)
     _move(explainer, Status.UNPUBLISHED, Action.UNPUBLISHED, user=user, comment=comment)
+    _revoke_preview_links(explainer, user)
 
 
 @transaction.atomic
@@ -219,13 +313,22 @@ def explainer_archive(
     *, explainer: Explainer, user: AbstractBaseUser | None, comment: str = ""
 ) -> None:
     """Retire an explainer for good: off the site and out of the working lists."""
-    _require(user, "publish_explainer", "archive explainers")
-    _require_status(
-        explainer,
-        {Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED, Status.UNPUBLISHED},
-        "archived",
-    )
+    workflow.check(explainer, user, "archive")
+    _settle(explainer)
+    _cancel_schedule(explainer)
     _move(explainer, Status.ARCHIVED, Action.ARCHIVED, user=user, comment=comment)
+    _revoke_preview_links(explainer, user)
+
+
+# The Workflow panel's steps, by name; which of them a user may take is workflow.py's to say.
+TRANSITIONS = {
+    "submit": explainer_submit,
+    "send_back": explainer_send_back,
+    "sign_off": explainer_sign_off,
+    "publish": explainer_publish,
+    "unpublish": explainer_unpublish,
+    "archive": explainer_archive,
+}
 
 
 def bulk(transition, *, explainers: Iterable[Explainer], user, **kwargs) -> tuple[int, list[str]]:
@@ -245,49 +348,42 @@ def bulk(transition, *, explainers: Iterable[Explainer], user, **kwargs) -> tupl
 def explainer_restore_revision(
     *, explainer: Explainer, user: AbstractBaseUser | None, history_id: int
 ) -> None:
-    """Bring back an old revision's text as the newest draft version; history is kept."""
-    _require(user, "change_explainer", "restore revisions")
-    _require_status(
-        explainer,
-        {Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED, Status.UNPUBLISHED},
-        "restored",
-    )
+    """Bring back an old revision (text, slug, topic, image, sources) as the newest version.
+
+    History is kept. The AI label is never removed this way: that takes an editor's reason.
+    """
+    workflow.check(explainer, user, "restore")
     record = explainer.history.get(history_id=history_id)
-    for name in CONTENT_FIELDS:
-        setattr(explainer, name, getattr(record, name))
+    notes = [f"Restored version {record.version}."]
+    fields = [Explainer._meta.get_field(name).attname for name in VERSIONED_FIELDS]
+    for attname in fields:
+        setattr(explainer, attname, getattr(record, attname))
+    explainer.image_width, explainer.image_height = record.image_width, record.image_height
+    if explainer.topic_id is not None and not Topic.objects.filter(pk=explainer.topic_id).exists():
+        explainer.topic_id = None
+        notes.append("Its topic no longer exists; choose one.")
+    if slug_is_taken(explainer.slug, exclude_pk=explainer.pk):
+        explainer.slug = Explainer.objects.values_list("slug", flat=True).get(pk=explainer.pk)
+        notes.append("Its slug is used by another explainer now, so the current one stays.")
+    if explainer.stored("ai_generated") and not record.ai_generated:
+        explainer.ai_generated = True
+        notes.append("The AI label stays: removing it takes an editor's reason.")
+    Source.objects.filter(explainer=explainer).delete()
+    Source.objects.bulk_create(
+        Source(explainer=explainer, label=item["label"], url=item["url"], position=position)
+        for position, item in enumerate(record.source_list)
+    )
     before = explainer.status
     if explainer.status == Status.IN_REVIEW:
         explainer.status = Status.DRAFT
-    _save(explainer, user, [*CONTENT_FIELDS, "status"])
-    _log(
-        explainer,
-        Action.RESTORED,
-        user=user,
-        from_status=before,
-        comment=f"Restored the text of version {record.version}.",
-    )
-
-
-def record_slug_change(*, explainer: Explainer, old_slug: str) -> None:
-    """Keep an old address of a published explainer working, as a permanent redirect.
-
-    Redirects point at the explainer, not at a slug, so chains collapse by construction.
-    """
-    if old_slug == explainer.slug:
-        return
-    SlugRedirect.objects.filter(old_slug=explainer.slug, explainer=explainer).delete()
-    if explainer.live_revision_id is not None:
-        SlugRedirect.objects.get_or_create(old_slug=old_slug, defaults={"explainer": explainer})
+    _save(explainer, user, [*fields, "image_width", "image_height", "status"])
+    _log(explainer, Action.RESTORED, user=user, from_status=before, comment=" ".join(notes))
 
 
 @transaction.atomic
 def notice_add(*, explainer: Explainer, user: AbstractBaseUser, kind: str, text: str) -> Notice:
     """Append a correction, clarification, update or editor's note to a published explainer."""
-    _require(user, "publish_explainer", "add notices")
-    if explainer.live_revision_id is None:
-        raise ValidationError(
-            "Notices go on published explainers; edit the draft instead.", code="not_published"
-        )
+    workflow.check(explainer, user, "add_notice")
     if not text.strip():
         raise ValidationError("Write the notice's text.", code="notice_text")
     notice = Notice.objects.create(
@@ -334,7 +430,7 @@ def preview_link_create(
     label: str = "",
 ) -> tuple[PreviewLink, str]:
     """A new shareable preview link; returns it and its token, which is not stored."""
-    _require(user, "publish_explainer", "share preview links")
+    workflow.check(explainer, user, "share_preview")
     if not 1 <= days <= 90:
         raise ValidationError("A preview link lasts from 1 to 90 days.", code="preview_days")
     token = secrets.token_urlsafe(32)
@@ -349,7 +445,8 @@ def preview_link_create(
 
 
 def preview_link_revoke(*, link: PreviewLink, user: AbstractBaseUser) -> None:
-    _require(user, "publish_explainer", "revoke preview links")
+    if not workflow.may(user, "share_preview"):
+        raise PermissionDenied("You do not have permission to revoke preview links.")
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
@@ -359,12 +456,4 @@ def preview_link_find(token: str) -> PreviewLink | None:
     """The active link for ``token``; None for an unknown, expired or revoked one alike."""
     if not token or len(token) > 100:
         return None
-    return (
-        PreviewLink.objects.filter(
-            Q(revoked_at__isnull=True),
-            token_hash=_token_hash(token),
-            expires_at__gt=timezone.now(),
-        )
-        .select_related("explainer", "explainer__topic")
-        .first()
-    )
+    return PreviewLink.objects.active().filter(token_hash=_token_hash(token)).first()

@@ -38,7 +38,7 @@ def news_article(
         "datePublished": explainer.published_at,
         "dateModified": updated_at or explainer.published_at,
         "articleSection": [heading for _, heading, _ in content.sections()],
-        "isBasedOn": [source.url for source in explainer.sources.all()],
+        "isBasedOn": [source["url"] for source in content.source_links],
     }
     if content.ai_generated and signed_off:
         # Unreviewed AI text is never published, so it never needs trainedAlgorithmicMedia.
@@ -51,8 +51,8 @@ def news_article(
         ]
     if image_url:
         data["image"] = image_url
-    if explainer.topic_id:
-        data["about"] = explainer.topic.name
+    if content.topic_id:
+        data["about"] = content.topic.name
     return data
 
 

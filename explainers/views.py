@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
@@ -17,20 +18,18 @@ from .services import preview_link_find
 UPDATE_GRACE = timedelta(minutes=5)
 
 
-def visible_notices():
-    return Notice.objects.filter(hidden_at__isnull=True).order_by("created_at", "id")
-
-
 def explainer_page_context(request, explainer: Explainer, content) -> dict:
     """What the explainer template needs, for readers and previews alike.
 
-    ``content`` is the text to show: the live revision for readers, the working copy of
-    the explainer in previews.
+    ``content`` is what the page shows: the approved revision readers get now, or the
+    working copy of the explainer in previews. Everything a reader sees of the explainer
+    itself (text, slug, topic, image, sources) comes from it.
     """
-    url = request.build_absolute_uri(explainer.get_absolute_url())
-    image_url = request.build_absolute_uri(explainer.image.url) if explainer.image else None
+    url = request.build_absolute_uri(content.get_absolute_url())
+    image = content.lead_image
+    image_url = request.build_absolute_uri(image.url) if image else None
     notices = list(explainer.notices.all()) if explainer.live_revision_id else []
-    updated_at = explainer.public_updated_at or explainer.published_at
+    updated_at = explainer.reader_updated_at
     signed_off = bool(
         content.ai_generated
         and content.reviewed_version is not None
@@ -72,18 +71,33 @@ class ExplainerListView(ListView):
     def get_queryset(self):
         return (
             Explainer.objects.published()
-            .select_related("topic", "live_revision")
+            .with_public_revision()
             .only(
-                "slug",
                 "published_at",
-                "topic__name",
-                "topic__slug",
-                "live_revision__headline",
-                "live_revision__whats_happening",
-                "live_revision__ai_generated",
+                "scheduled_at",
+                *(
+                    f"{revision}__{field}"
+                    for revision in ("live_revision", "scheduled_revision")
+                    for field in (
+                        "slug",
+                        "headline",
+                        "whats_happening",
+                        "ai_generated",
+                        "version",
+                        "topic__name",
+                        "topic__slug",
+                    )
+                ),
             )
             .order_by("-published_at", "-pk")
         )
+
+
+def with_page_content(queryset):
+    """What an explainer page shows besides its revision: visible notices, in order."""
+    return queryset.with_public_revision().prefetch_related(
+        Prefetch("notices", queryset=Notice.objects.visible())
+    )
 
 
 class ExplainerDetailView(DetailView):
@@ -91,33 +105,38 @@ class ExplainerDetailView(DetailView):
 
     template_name = "explainers/explainer_detail.html"
 
-    def get_queryset(self):
-        return (
-            Explainer.objects.published()
-            .select_related("topic", "live_revision")
-            .prefetch_related("sources", Prefetch("notices", queryset=visible_notices()))
-        )
-
     def get(self, request, *args, **kwargs):
-        try:
-            return super().get(request, *args, **kwargs)
-        except Http404:
+        published = Explainer.objects.published()
+        self.object = with_page_content(published.public_filter(slug=kwargs["slug"])).first()
+        if self.object is None:
             return self.old_address(kwargs["slug"])
+        return self.render_to_response(self.get_context_data(object=self.object))
 
     def old_address(self, slug):
-        """A slug an explainer used to have answers with a permanent redirect."""
-        redirect = (
-            SlugRedirect.objects.filter(old_slug=slug, explainer__in=Explainer.objects.published())
-            .select_related("explainer")
-            .first()
+        """A slug a published explainer used to have answers with a permanent redirect.
+
+        Scheduled changes that came due and moved it count too, before anyone tidies up.
+        """
+        published = Explainer.objects.published().with_public_revision()
+        moved = published.filter(live_revision__slug=slug, scheduled_at__lte=timezone.now())
+        explainer = moved.first() or next(
+            (
+                r.explainer
+                for r in SlugRedirect.objects.filter(
+                    old_slug=slug, explainer__in=published
+                ).select_related("explainer__live_revision", "explainer__scheduled_revision")
+            ),
+            None,
         )
-        if redirect is None:
+        if explainer is None:
             raise Http404("No explainer at this address.")
-        return HttpResponsePermanentRedirect(redirect.explainer.get_absolute_url())
+        return HttpResponsePermanentRedirect(explainer.get_absolute_url())
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(explainer_page_context(self.request, self.object, self.object.live_revision))
+        context.update(
+            explainer_page_context(self.request, self.object, self.object.public_revision)
+        )
         # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
         # same for everyone who voted that way, so it stays as cacheable as the page.
         voted = self.request.GET.get("voted")
@@ -141,10 +160,8 @@ def preview_link(request, token):
     link = preview_link_find(token)
     if link is None:
         raise Http404("This preview link is not valid.")
-    explainer = (
-        Explainer.objects.select_related("topic", "live_revision")
-        .prefetch_related("sources", Prefetch("notices", queryset=visible_notices()))
-        .get(pk=link.explainer_id)
+    explainer = with_page_content(Explainer.objects.select_related("topic")).get(
+        pk=link.explainer_id
     )
     return render_preview(request, explainer)
 
@@ -158,8 +175,8 @@ class CorrectionListView(ListView):
 
     def get_queryset(self):
         return (
-            visible_notices()
+            Notice.objects.visible()
             .filter(kind=Notice.Kind.CORRECTION, explainer__in=Explainer.objects.published())
-            .select_related("explainer__live_revision")
+            .select_related("explainer__live_revision", "explainer__scheduled_revision")
             .order_by("-created_at", "-id")
         )

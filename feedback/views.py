@@ -39,13 +39,10 @@ def votable(slug: str) -> tuple[int, int] | None:
     key = f"votable:{page_cache.generation()}:{slug}"
     found = cache.get(key)
     if found is None:
-        row = (
-            Explainer.objects.published()
-            .filter(slug=slug)
-            .values_list("pk", "live_revision__version")
-            .first()
+        explainer = (
+            Explainer.objects.published().public_filter(slug=slug).with_public_revision().first()
         )
-        found = tuple(row) if row else ()
+        found = (explainer.pk, explainer.live_version) if explainer else ()
         cache.set(key, found, timeout=settings.PUBLIC_CACHE_SECONDS)
     return found or None
 

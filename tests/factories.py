@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 
 from explainers.models import Explainer, Source, Topic
+from explainers.services import source_snapshot
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -85,12 +86,29 @@ class ExplainerFactory(factory.django.DjangoModelFactory):
 
 
 class SourceFactory(factory.django.DjangoModelFactory):
+    """A source that is part of the explainer's current version, and of its live one.
+
+    As if the explainer had been written and published with it: tests that need a source
+    added after publication edit it through the admin or the services instead.
+    """
+
     class Meta:
         model = Source
 
     explainer = factory.SubFactory(ExplainerFactory)
     label = factory.Sequence(lambda n: f"Wire report {n}")
     url = factory.Sequence(lambda n: f"https://news.example.com/story/{n}")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            explainer = instance.explainer
+            sources = source_snapshot(explainer)
+            Explainer.objects.filter(pk=explainer.pk).update(source_list=sources)
+            explainer.history.filter(
+                history_id__in=[explainer.live_revision_id, explainer.history.latest().history_id]
+            ).update(source_list=sources)
+            explainer.source_list = sources
 
 
 def explainer_form_data(**overrides) -> dict:

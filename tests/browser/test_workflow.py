@@ -42,8 +42,9 @@ def test_writer_to_editor_to_reader_with_a_correction(live_server, browser, scre
     editor_page = log_in(browser, live_server, editor("eddie"))
     change_url = f"{live_server.url}/admin/explainers/explainer/{explainer.pk}/change/"
     editor_page.goto(change_url)
-    editor_page.get_by_role("button", name="Publish").click()
+    # Publishing is not offered until the AI text is signed off; the panel says why.
     editor_page.get_by_text("must be signed off").wait_for()
+    assert editor_page.get_by_role("button", name="Publish").count() == 0
     screenshot(editor_page, "workflow-3-sign-off-required")
     editor_page.get_by_role("button", name="Sign off the AI-drafted text").click()
     editor_page.get_by_text("AI text signed off: ").wait_for()

@@ -55,7 +55,7 @@ def test_writers_crafted_publish_post_is_refused():
     response = transition(logged_in(writer()), draft, "publish")
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
-    assert "You do not have permission to publish explainers." in response.text
+    assert "You do not have permission to publish." in response.text
 
 
 def test_writer_does_not_see_publish_buttons():
@@ -225,14 +225,19 @@ def test_editor_shares_and_revokes_a_preview_link(client):
     assert client.get(link).status_code == 404
 
 
-def test_slug_change_in_the_admin_keeps_the_old_address(client):
-    """Renaming a published explainer's slug in the form leaves a 301 behind."""
+def test_slug_change_in_the_admin_waits_for_publication(client):
+    """A live explainer's new slug takes effect when published, with a 301 from the old one."""
     explainer = ExplainerFactory(published=True, slug="before")
     editor_client = logged_in(editor())
     token = loaded_at_of(editor_client.get(url("change", explainer)))
     editor_client.post(url("change", explainer), change_data(explainer, token, slug="after"))
+    assert client.get("/explainers/before/").status_code == 200
+    assert client.get("/explainers/after/").status_code == 404
+    assert not SlugRedirect.objects.exists()
+    transition(editor_client, explainer, "publish")
     assert SlugRedirect.objects.get().old_slug == "before"
     assert client.get("/explainers/before/")["Location"] == "/explainers/after/"
+    assert client.get("/explainers/after/").status_code == 200
 
 
 def test_archived_explainer_is_read_only():

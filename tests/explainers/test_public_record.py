@@ -22,10 +22,11 @@ def json_ld(html: str) -> dict:
 
 
 def rename(explainer: Explainer, slug: str) -> None:
-    old = explainer.slug
+    """A slug change as editors make it: saved, then published if the explainer is live."""
     explainer.slug = slug
     explainer.save()
-    services.record_slug_change(explainer=explainer, old_slug=old)
+    if explainer.live_revision_id:
+        services.explainer_publish(explainer=explainer, user=None)
 
 
 # Slugs

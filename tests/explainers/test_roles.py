@@ -23,7 +23,7 @@ ROLES = {"writer": writer, "editor": editor, "analyst": analyst}
 TRANSITIONS = [
     (services.explainer_submit, Status.DRAFT, {}, {"writer", "editor"}),
     (services.explainer_send_back, Status.IN_REVIEW, {"comment": "Fix"}, {"editor"}),
-    (services.explainer_sign_off, Status.IN_REVIEW, {}, {"editor"}),
+    (services.explainer_sign_off, Status.IN_REVIEW, {"ai": True}, {"editor"}),
     (services.explainer_publish, Status.IN_REVIEW, {}, {"editor"}),
     (services.explainer_unpublish, Status.PUBLISHED, {}, {"editor"}),
     (services.explainer_archive, Status.DRAFT, {}, {"editor"}),
@@ -39,7 +39,10 @@ TRANSITIONS = [
 def test_each_transition_for_each_role(role, transition, start, extra, allowed):
     """Every workflow step is allowed to exactly the roles the workflow gives it."""
     published = start == Status.PUBLISHED
-    explainer = ExplainerFactory(published=published, status=start)
+    extra = dict(extra)
+    explainer = ExplainerFactory(
+        published=published, status=start, ai_generated=extra.pop("ai", False)
+    )
     user = ROLES[role]()
     if role in allowed:
         transition(explainer=explainer, user=user, **extra)

@@ -7,10 +7,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from explainers import workflow
 from explainers.importer import (
     MAX_FILE_BYTES,
     ParsedExplainer,
     ParseError,
+    changed_since_import,
     import_parsed,
     parse_bytes,
 )
@@ -65,6 +67,18 @@ class Command(BaseCommand):
             bad = len({path for path, _ in errors})
             raise CommandError(f"{bad} {_plural(bad, 'path')} with problems; nothing was imported.")
 
+        if publish:
+            edited = [path for path, document in documents if _edited_draft(document)]
+            if edited:
+                for path in edited:
+                    self.stderr.write(
+                        f"{path}: the explainer imported from this file was changed in the "
+                        "admin since, so the file no longer shows what would be published; "
+                        "review and publish it there."
+                    )
+                raise CommandError(
+                    f"{len(edited)} {_plural(len(edited), 'file')} refused; nothing was imported."
+                )
         if publish and reviewer is None:
             unreviewed = [path for path, document in documents if _needs_sign_off(document)]
             if unreviewed:
@@ -123,14 +137,21 @@ def _reviewer(username: str):
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise CommandError(f"--reviewed-by: there is no active user {username!r}.")
-    if not (
-        user.has_perm("explainers.signoff_explainer")
-        and user.has_perm("explainers.publish_explainer")
-    ):
+    if not (workflow.may(user, "sign_off") and workflow.may(user, "publish")):
         raise CommandError(
             f"--reviewed-by: {username!r} is not an editor (may not sign off AI text and publish)."
         )
     return user
+
+
+def _edited_draft(document: ParsedExplainer) -> bool:
+    """A draft this run would publish, but that was edited since it came from the file."""
+    existing = Explainer.objects.filter(import_digest=document.digest).first()
+    return (
+        existing is not None
+        and existing.status == Explainer.Status.DRAFT
+        and changed_since_import(existing)
+    )
 
 
 def _needs_sign_off(document: ParsedExplainer) -> bool:
