@@ -372,6 +372,10 @@ class Explainer(ExplainerContent, models.Model):
         instance._loaded_content = instance._content()
         return instance
 
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_content = self._content()
+
     @property
     def public_revision(self):
         """The approved revision readers get now: scheduled changes once their time comes."""
@@ -433,7 +437,7 @@ class Explainer(ExplainerContent, models.Model):
     @property
     def has_pending_changes(self) -> bool:
         """Something readers would see was edited since the last approved version."""
-        return self.live_revision_id is not None and self.approved_version != self.version
+        return bool(self.pending_fields())
 
     @property
     def live_version(self) -> int | None:
@@ -443,7 +447,7 @@ class Explainer(ExplainerContent, models.Model):
 
     def pending_fields(self) -> list[str]:
         """Names of what changed since the last approved version, in the form's order."""
-        if not self.has_pending_changes:
+        if self.live_revision_id is None or self.approved_version == self.version:
             return []
         approved = self.scheduled_revision if self.scheduled_revision_id else self.live_revision
         return [

@@ -2,41 +2,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from explainers import services
 from explainers.models import Explainer, Notice, PreviewLink, SlugRedirect
-from tests.factories import ExplainerFactory, UserFactory, editor, explainer_form_data, writer
+from tests.explainers.admin_client import change_data, loaded_at_of, logged_in, transition, url
+from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
 pytestmark = pytest.mark.django_db
 
 Status = Explainer.Status
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def url(name: str, explainer: Explainer, *args) -> str:
-    return reverse(f"admin:explainers_explainer_{name}", args=[explainer.pk, *args])
-
-
-def transition(client: Client, explainer: Explainer, action: str, **data):
-    return client.post(url("transition", explainer), {"action": action, **data}, follow=True)
-
-
-def change_data(explainer: Explainer, loaded_at: str, **overrides) -> dict:
-    fields = ("headline", "slug", "whats_happening", "why_its_important", "whats_next")
-    current = {field: getattr(explainer, field) for field in fields}
-    return explainer_form_data(**{**current, "loaded_at": loaded_at, **overrides})
-
-
-def loaded_at_of(response) -> str:
-    return re.search(r'name="loaded_at" value="([^"]+)"', response.text).group(1)
 
 
 def test_writer_submits_from_the_workflow_panel():

@@ -1,0 +1,73 @@
+"""Driving the explainer admin as a logged-in user, for tests."""
+
+import re
+
+from django.test import Client
+from django.urls import reverse
+
+from explainers.models import Explainer
+from tests.factories import explainer_form_data
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def url(name: str, explainer: Explainer, *args) -> str:
+    return reverse(f"admin:explainers_explainer_{name}", args=[explainer.pk, *args])
+
+
+def transition(client: Client, explainer: Explainer, action: str, **data):
+    return client.post(url("transition", explainer), {"action": action, **data}, follow=True)
+
+
+def change_data(explainer: Explainer, loaded_at: str, **overrides) -> dict:
+    fields = ("headline", "slug", "whats_happening", "why_its_important", "whats_next")
+    current = {field: getattr(explainer, field) for field in fields}
+    return explainer_form_data(**{**current, "loaded_at": loaded_at, **overrides})
+
+
+def loaded_at_of(response) -> str:
+    return re.search(r'name="loaded_at" value="([^"]+)"', response.text).group(1)
+
+
+def full_change_data(explainer: Explainer, loaded_at: str, *, sources=None, **overrides) -> dict:
+    """The change form as the admin renders it for ``explainer``, with ``overrides`` typed in.
+
+    ``sources`` replaces the Sources rows: a list of (label, url); existing rows not in it
+    are deleted.
+    """
+    data = change_data(
+        explainer,
+        loaded_at,
+        topic=explainer.topic_id or "",
+        image_alt=explainer.image_alt,
+        image_credit=explainer.image_credit,
+    )
+    if explainer.ai_generated:
+        data["ai_generated"] = "on"
+    existing = list(explainer.sources.all())
+    wanted = [(s.label, s.url) for s in existing] if sources is None else list(sources)
+    rows = max(len(existing), len(wanted))
+    data.update({"sources-TOTAL_FORMS": str(rows), "sources-INITIAL_FORMS": str(len(existing))})
+    for index in range(rows):
+        prefix = f"sources-{index}-"
+        if index < len(existing):
+            data[prefix + "id"] = str(existing[index].pk)
+            data[prefix + "explainer"] = str(explainer.pk)
+        if index < len(wanted):
+            label, address = wanted[index]
+            data.update(
+                {prefix + "label": label, prefix + "url": address, prefix + "position": index}
+            )
+        else:
+            data[prefix + "DELETE"] = "on"
+            data.update(
+                {prefix + "label": existing[index].label, prefix + "url": existing[index].url}
+            )
+    data.update(overrides)
+    if data.get("ai_generated") is False:
+        del data["ai_generated"]
+    return data
