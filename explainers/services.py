@@ -264,18 +264,23 @@ def explainer_publish(
     explainer.published_at = at
     explainer.expires_at = expires_at
     explainer.public_updated_at = max(at, now)
-    explainer.scheduled_at = None
+    explainer.scheduled_revision = explainer.scheduled_at = None
     _save(
         explainer,
         user,
-        ["status", "published_at", "expires_at", "public_updated_at", "scheduled_at"],
+        [
+            "status",
+            "published_at",
+            "expires_at",
+            "public_updated_at",
+            "scheduled_revision",
+            "scheduled_at",
+        ],
     )
     # The revision simple-history just recorded is the version readers now get.
     revision = explainer.history.latest()
-    Explainer.objects.filter(pk=explainer.pk).update(
-        live_revision=revision, scheduled_revision=None
-    )
-    explainer.live_revision, explainer.scheduled_revision = revision, None
+    Explainer.objects.filter(pk=explainer.pk).update(live_revision=revision)
+    explainer.live_revision = revision
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)
