@@ -144,7 +144,7 @@ class Explainer(ExplainerContent, models.Model):
         "slug",
         max_length=100,
         unique=True,
-        help_text="The last part of the address, /explainers/<slug>/. Lower-case letters, "
+        help_text="The last part of the address, as in /explainers/this-part/. Lower-case letters, "
         "digits and hyphens. Filled in from the headline when left empty.",
         error_messages={"unique": "Another explainer already uses this slug. Choose another."},
     )
