@@ -198,7 +198,7 @@ def notices_view(model_admin, request, object_id):
         form=form,
         hide_form=hide_form,
         can_add=workflow.allows(explainer, request.user, "add_notice"),
-        can_hide=request.user.is_superuser,
+        can_hide=workflow.allows(explainer, request.user, "hide_notice"),
     )
 
 

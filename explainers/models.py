@@ -345,6 +345,7 @@ class Explainer(ExplainerContent, models.Model):
             ("publish_explainer", "Can publish, schedule and unpublish explainers"),
             ("review_explainer", "Can approve explainers or send them back"),
             ("signoff_explainer", "Can sign off AI-generated text"),
+            ("hide_notice", "Can hide a published notice (with a reason)"),
         ]
 
     def __str__(self):
@@ -664,7 +665,3 @@ class PreviewLink(models.Model):
 
     def __str__(self):
         return f"Preview of “{self.explainer}” ({self.label or 'unlabelled'})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()

@@ -411,8 +411,7 @@ def notice_add(*, explainer: Explainer, user: AbstractBaseUser, kind: str, text:
 @transaction.atomic
 def notice_hide(*, notice: Notice, user: AbstractBaseUser, reason: str) -> None:
     """Hide a notice from readers; only administrators may, and they must say why."""
-    if not user.is_superuser:
-        raise PermissionDenied("Only administrators can hide a notice.")
+    workflow.check(notice.explainer, user, "hide_notice")
     if not reason.strip():
         raise ValidationError("Say why the notice is hidden.", code="hide_reason")
     notice.hidden_at = timezone.now()

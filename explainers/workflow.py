@@ -78,6 +78,8 @@ class Step:
     system_may: bool = True
     # Shown as a button in the Workflow panel (the others have pages or fields of their own).
     in_panel: bool = True
+    # What a user whose role lacks the permission is told, when the default would mislead.
+    denied: str = ""
 
     def label_for(self, explainer: Explainer) -> str:
         if self.name == "publish" and explainer.live_revision_id:
@@ -97,7 +99,9 @@ class Step:
         if not self.permitted(user):
             if user is None:
                 return ValidationError(f"“{self.label}” needs a named user.", code="user_required")
-            return PermissionDenied(f"You do not have permission to {self.label.lower()}.")
+            return PermissionDenied(
+                self.denied or f"You do not have permission to {self.label.lower()}."
+            )
         if explainer.status not in self.statuses:
             return ValidationError(
                 "An explainer that is %(status)s cannot be %(doing)s.",
@@ -184,6 +188,17 @@ STEPS: dict[str, Step] = {
             condition=_has_live_version,
             system_may=False,
             in_panel=False,
+        ),
+        Step(
+            # No group has this permission: only administrators (superusers) hide notices.
+            "hide_notice",
+            "Hide a notice",
+            "hide_notice",
+            frozenset(Status),
+            "changed",
+            system_may=False,
+            in_panel=False,
+            denied="Only administrators can hide a notice.",
         ),
         Step(
             "share_preview",

@@ -12,6 +12,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterModelOptions(
+            name="explainer",
+            options={
+                "ordering": ("-published_at", "-created_at"),
+                "permissions": [
+                    ("publish_explainer", "Can publish, schedule and unpublish explainers"),
+                    ("review_explainer", "Can approve explainers or send them back"),
+                    ("signoff_explainer", "Can sign off AI-generated text"),
+                    ("hide_notice", "Can hide a published notice (with a reason)"),
+                ],
+                "verbose_name": "explainer",
+                "verbose_name_plural": "explainers",
+            },
+        ),
         migrations.AddField(
             model_name="explainer",
             name="scheduled_at",

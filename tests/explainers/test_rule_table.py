@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from explainers import services, workflow
-from explainers.models import Explainer
+from explainers.models import Explainer, Notice
 from tests.explainers.admin_client import logged_in, url
 from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
@@ -102,6 +102,13 @@ def accepted(step: str, explainer: Explainer, user) -> bool:
             explainer=fresh, user=user, kind="correction", text="Fixed."
         ),
         "share_preview": lambda: services.preview_link_create(explainer=fresh, user=user),
+        "hide_notice": lambda: services.notice_hide(
+            notice=Notice.objects.create(
+                explainer=fresh, kind="correction", text="Wrong.", created_by=editor("noter")
+            ),
+            user=user,
+            reason="Posted on the wrong explainer.",
+        ),
     }
     try:
         with transaction.atomic():
@@ -120,6 +127,7 @@ def offered(client, explainer: Explainer) -> set[str]:
         "restore": ("revisions", "can_restore"),
         "add_notice": ("notices", "can_add"),
         "share_preview": ("preview_links", "can_share"),
+        "hide_notice": ("notices", "can_hide"),
     }
     for step, (page, flag) in pages.items():
         if client.get(url(page, explainer)).context[flag]:
@@ -127,7 +135,13 @@ def offered(client, explainer: Explainer) -> set[str]:
     return steps
 
 
-CHECKED_STEPS = (*services.TRANSITIONS, "restore", "add_notice", "share_preview")
+CHECKED_STEPS = (
+    *services.TRANSITIONS,
+    "restore",
+    "add_notice",
+    "share_preview",
+    "hide_notice",
+)
 
 
 @pytest.mark.parametrize(("state", "ai"), list(itertools.product(STATES, AI)))
