@@ -41,6 +41,13 @@ def editor(username: str = "editor"):
     return user
 
 
+def analyst(username: str = "analyst"):
+    """A member of the Analysts group, as the feedback migrations define it."""
+    user = UserFactory(username=username, is_staff=True)
+    user.groups.add(Group.objects.get(name="Analysts"))
+    return user
+
+
 def writer(username: str = "writer"):
     """A member of the Writers group."""
     user = UserFactory(username=username, is_staff=True)

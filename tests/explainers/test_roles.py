@@ -1,20 +1,13 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
 from explainers import services
 from explainers.models import Explainer
-from tests.factories import ExplainerFactory, UserFactory, editor, writer
+from tests.factories import ExplainerFactory, analyst, editor, writer
 
 pytestmark = pytest.mark.django_db
 
 Status = Explainer.Status
-
-
-def analyst():
-    user = UserFactory(username="analyst", is_staff=True)
-    user.groups.add(Group.objects.get(name="Analysts"))
-    return user
 
 
 ROLES = {"writer": writer, "editor": editor, "analyst": analyst}

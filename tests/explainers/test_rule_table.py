@@ -4,7 +4,6 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,17 +11,11 @@ from django.utils import timezone
 from explainers import services, workflow
 from explainers.models import Explainer, Notice
 from tests.explainers.admin_client import logged_in, url
-from tests.factories import ExplainerFactory, UserFactory, editor, writer
+from tests.factories import ExplainerFactory, UserFactory, analyst, editor, writer
 
 pytestmark = pytest.mark.django_db
 
 Status = Explainer.Status
-
-
-def analyst():
-    user = UserFactory(username="analyst", is_staff=True)
-    user.groups.add(Group.objects.get(name="Analysts"))
-    return user
 
 
 ROLES = {
