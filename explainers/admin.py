@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.db.models import Q
+from django.http import HttpResponseBadRequest
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
@@ -23,6 +25,17 @@ class TopicAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+    def get_deleted_objects(self, objs, request):
+        """A topic that a published version shows is protected, like one a draft uses."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        pks = [topic.pk for topic in objs]
+        shown = Explainer.objects.filter(
+            Q(live_revision__topic__in=pks) | Q(scheduled_revision__topic__in=pks)
+        ).distinct()
+        note = "its published version shows this topic"
+        protected = [*protected, *(f"Explainer: {explainer} ({note})" for explainer in shown)]
+        return deleted, counts, perms_needed, protected
 
 
 class SourceInline(admin.TabularInline):
@@ -226,6 +239,12 @@ class ExplainerAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The state column and the change form compare against the approved revisions.
         return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Django honours "Save as new" even with save_as off; a copy would shed the AI label.
+        if request.method == "POST" and "_saveasnew" in request.POST and not self.save_as:
+            return HttpResponseBadRequest("Saving a copy is not offered for explainers.")
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         explainer = self.get_object(request, object_id)

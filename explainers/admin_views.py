@@ -92,6 +92,7 @@ def transition_view(model_admin, request, object_id):
         return redirect(change_url(model_admin, explainer))
     explainer = (
         Explainer.objects.with_public_revision()
+        .select_related("updated_by")
         .select_for_update(of=("self",))
         .get(pk=explainer.pk)
     )

@@ -196,6 +196,8 @@ class TransitionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[(name, workflow.STEPS[name].label) for name in services.TRANSITIONS]
     )
+    # The version the page showed: a step is never taken on text its user has not seen.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     comment = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000
     )
@@ -212,8 +214,19 @@ class TransitionForm(forms.Form):
     )
 
     def run(self, *, explainer: Explainer, user) -> None:
-        """Apply the step through its service (which checks role and state)."""
+        """Apply the step through its service (which checks role and state).
+
+        ``explainer`` must be locked: the version check and the step are then one decision.
+        """
         data = self.cleaned_data
+        if data["version"] != explainer.version:
+            who = explainer.updated_by.get_username() if explainer.updated_by else "Someone"
+            raise ValidationError(
+                "%(who)s saved version %(version)s after you opened this page, so nothing was "
+                "done. Review the changes below, then try again.",
+                code="stale_version",
+                params={"who": who, "version": explainer.version},
+            )
         action = data["action"]
         kwargs = {"explainer": explainer, "user": user, "comment": data["comment"]}
         if action == "publish":

@@ -51,8 +51,10 @@ def news_article(
         ]
     if image_url:
         data["image"] = image_url
-    if content.topic_id:
-        data["about"] = content.topic.name
+    # Revisions keep a topic's id without a database constraint: it may be gone.
+    topic = content.topic if content.topic_id else None
+    if topic is not None:
+        data["about"] = topic.name
     return data
 
 

@@ -1,12 +1,15 @@
 """Driving the explainer admin as a logged-in user, for tests."""
 
+import io
 import re
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
 from explainers.models import Explainer
-from tests.factories import explainer_form_data
+from tests.factories import explainer_form_data, writer
 
 
 def logged_in(user) -> Client:
@@ -20,7 +23,10 @@ def url(name: str, explainer: Explainer, *args) -> str:
 
 
 def transition(client: Client, explainer: Explainer, action: str, **data):
-    return client.post(url("transition", explainer), {"action": action, **data}, follow=True)
+    """Press a Workflow panel button on a page showing the explainer's current version."""
+    version = Explainer.objects.values_list("version", flat=True).get(pk=explainer.pk)
+    data = {"action": action, "version": version, **data}
+    return client.post(url("transition", explainer), data, follow=True)
 
 
 def change_data(explainer: Explainer, loaded_at: str, **overrides) -> dict:
@@ -71,3 +77,19 @@ def full_change_data(explainer: Explainer, loaded_at: str, *, sources=None, **ov
     if data.get("ai_generated") is False:
         del data["ai_generated"]
     return data
+
+
+def png(name: str = "photo.png", colour: str = "red") -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def writer_edits(explainer: Explainer, **changes):
+    """A writer opens the live explainer in the admin, makes ``changes`` and saves."""
+    client = logged_in(writer())
+    token = loaded_at_of(client.get(url("change", explainer)))
+    data = full_change_data(explainer, token, **changes)
+    response = client.post(url("change", explainer), data)
+    assert response.status_code == 302, response.context["errors"]
+    return client.get(url("change", explainer))

@@ -1,6 +1,5 @@
 """Editorial integrity: readers see only what an editor approved."""
 
-import io
 import json
 import re
 from datetime import timedelta
@@ -8,10 +7,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from PIL import Image
 
 from explainers import services
 from explainers.models import Explainer, PreviewLink, SlugRedirect, WorkflowEvent
@@ -19,10 +16,12 @@ from tests.explainers.admin_client import (
     full_change_data,
     loaded_at_of,
     logged_in,
+    png,
     transition,
     url,
+    writer_edits,
 )
-from tests.factories import ExplainerFactory, SourceFactory, TopicFactory, editor, writer
+from tests.factories import ExplainerFactory, TopicFactory, editor, writer
 
 pytestmark = pytest.mark.django_db
 
@@ -30,42 +29,9 @@ Status = Explainer.Status
 Action = WorkflowEvent.Action
 
 
-def png(name: str = "photo.png", colour: str = "red") -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), colour).save(buffer, "PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
-
-
 def json_ld(html: str) -> dict:
     block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     return json.loads(block.group(1))
-
-
-@pytest.fixture
-def live(db):
-    """A live explainer with a topic, an image and a source, as an editor published it."""
-    explainer = ExplainerFactory(
-        slug="approved-slug",
-        headline="Approved headline",
-        topic=TopicFactory(name="Approved topic"),
-        image=png("approved.png", "blue"),
-        image_alt="Approved description",
-        image_credit="Approved credit",
-    )
-    SourceFactory(explainer=explainer, label="Approved source", url="https://approved.example/")
-    explainer.refresh_from_db()
-    services.explainer_publish(explainer=explainer, user=editor())
-    return Explainer.objects.get(pk=explainer.pk)
-
-
-def writer_edits(explainer: Explainer, **changes):
-    """A writer opens the live explainer in the admin, makes ``changes`` and saves."""
-    client = logged_in(writer())
-    token = loaded_at_of(client.get(url("change", explainer)))
-    data = full_change_data(explainer, token, **changes)
-    response = client.post(url("change", explainer), data)
-    assert response.status_code == 302, response.context["errors"]
-    return client.get(url("change", explainer))
 
 
 # Each reader-visible field, as a writer would change it, and what would betray it to readers.
