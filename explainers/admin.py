@@ -7,7 +7,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from feedback.stats import NullsLast, format_share, with_feedback_stats
 from newsroom.admin import ReadOnlyModelAdmin
 
 from . import diff, importer, services
@@ -68,9 +67,6 @@ class ExplainerAdmin(admin.ModelAdmin):
         "ai_generated",
         "published",
         "updated",
-        "feedback_votes",
-        "feedback_share",
-        "feedback_lower_bound",
     )
     list_display_links = ("headline",)
     list_filter = ("status", "topic", "ai_generated")
@@ -142,23 +138,6 @@ class ExplainerAdmin(admin.ModelAdmin):
     @admin.display(description="updated", ordering="updated_at")
     def updated(self, obj):
         return short_time(obj.updated_at)
-
-    @admin.display(description="votes", ordering="votes")
-    def feedback_votes(self, obj):
-        return obj.votes
-
-    @admin.display(description="useful", ordering=NullsLast("useful_share"))
-    def feedback_share(self, obj):
-        return format_share(obj.useful_share, obj.votes)
-
-    @admin.display(description="lower bound", ordering=NullsLast("wilson_lower_bound"))
-    def feedback_lower_bound(self, obj):
-        """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
-        return format_share(obj.wilson_lower_bound, obj.votes)
-
-    def get_queryset(self, request):
-        # Vote counts and shares come annotated, so the list can sort by them in one query.
-        return with_feedback_stats(super().get_queryset(request))
 
     @admin.display(description="editor's sign-off")
     def sign_off(self, obj):

@@ -14,6 +14,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from explainers.admin import ExplainerAdmin
 from explainers.models import Explainer
 from newsroom.admin import ReadOnlyModelAdmin
 
@@ -39,6 +40,40 @@ class ReasonFilter(admin.ChoicesFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.title = "reason"
+
+
+# The explainer list with readers' votes added by this app, so that explainers need not
+# know about feedback: the same admin, registered again with three more columns.
+admin.site.unregister(Explainer)
+
+
+@admin.register(Explainer)
+class ExplainerWithFeedbackAdmin(ExplainerAdmin):
+    """Explainers as their own app shows them, plus votes, useful share and lower bound."""
+
+    list_display = (
+        *ExplainerAdmin.list_display,
+        "feedback_votes",
+        "feedback_share",
+        "feedback_lower_bound",
+    )
+
+    @admin.display(description="votes", ordering="votes")
+    def feedback_votes(self, obj):
+        return obj.votes
+
+    @admin.display(description="useful", ordering=stats.NullsLast("useful_share"))
+    def feedback_share(self, obj):
+        return stats.format_share(obj.useful_share, obj.votes)
+
+    @admin.display(description="lower bound", ordering=stats.NullsLast("wilson_lower_bound"))
+    def feedback_lower_bound(self, obj):
+        """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
+        return stats.format_share(obj.wilson_lower_bound, obj.votes)
+
+    def get_queryset(self, request):
+        # Vote counts and shares come annotated, so the list can sort by them in one query.
+        return stats.with_feedback_stats(super().get_queryset(request))
 
 
 @admin.register(Rating)
