@@ -64,12 +64,12 @@ class ExplainerWithFeedbackAdmin(ExplainerAdmin):
 
     @admin.display(description="useful", ordering=stats.NullsLast("useful_share"))
     def feedback_share(self, obj):
-        return stats.format_share(obj.useful_share, obj.votes)
+        return stats.format_percent(obj.useful_share, obj.votes)
 
     @admin.display(description="lower bound", ordering=stats.NullsLast("wilson_lower_bound"))
     def feedback_lower_bound(self, obj):
         """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
-        return stats.format_share(obj.wilson_lower_bound, obj.votes)
+        return stats.format_percent(obj.wilson_lower_bound, obj.votes)
 
     def get_queryset(self, request):
         # Vote counts and shares come annotated, so the list can sort by them in one query.
@@ -187,7 +187,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
             "min_votes": settings.FEEDBACK_MIN_VOTES,
             "votes": votes,
             "useful": useful,
-            "share": stats.format_share(stats.useful_share(useful, votes), votes),
+            "share": stats.format_percent(stats.useful_share(useful, votes), votes),
             "ranking": [RankedExplainer.from_annotated(e) for e in stats.ranking(since=since)],
             "reasons": stats.reason_breakdown(since=since, explainer=explainer),
             "chart": DailyChart.build(series, changes),
@@ -238,7 +238,7 @@ class RankedExplainer:
             votes=explainer.votes,
             useful=explainer.useful_votes,
             not_useful=explainer.votes - explainer.useful_votes,
-            share=stats.format_share(explainer.useful_share, explainer.votes),
-            lower_bound=stats.format_share(explainer.wilson_lower_bound, explainer.votes),
+            share=stats.format_percent(explainer.useful_share, explainer.votes),
+            lower_bound=stats.format_percent(explainer.wilson_lower_bound, explainer.votes),
             enough_votes=explainer.useful_share is not None,
         )

@@ -28,7 +28,6 @@ The format, identical on both paths:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -45,6 +44,7 @@ from django.db.models.functions import TruncDate
 from explainers.models import Explainer, Topic
 
 from .models import Rating
+from .stats import wilson_lower_bound
 
 KINDS = ("ratings", "daily", "summary")
 HEADERS = {
@@ -89,8 +89,6 @@ CHUNK_BYTES = 64 * 1024
 COPY_BATCH_ROWS = 32
 # Rows fetched per round trip on the Python path.
 CHUNK_ROWS = 2000
-# z for a two-sided 95% interval.
-WILSON_Z = 1.959964
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -259,23 +257,15 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def format_share(part: int, whole: int) -> str:
-    """``part / whole`` with four decimals (half up), or empty when ``whole`` is 0."""
-    if not whole:
+def format_fraction(value: Decimal | float | None) -> str:
+    """A fraction (a share, a lower bound) as a CSV cell: four decimals rounded half up, or
+    empty for None. The admin shows the same figures as percentages: ``stats.format_percent``.
+
+    A float is converted exactly (``Decimal(float)``), so the rounding is of its own value.
+    """
+    if value is None:
         return ""
-    return str((Decimal(part) / Decimal(whole)).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP))
-
-
-def wilson_lower_bound(positive: int, total: int, *, z: float = WILSON_Z) -> float | None:
-    """The lower bound of the Wilson score interval of ``positive / total``; None if no votes."""
-    if not total:
-        return None
-    p = positive / total
-    z2 = z * z
-    centre = p + z2 / (2 * total)
-    margin = z * math.sqrt((p * (1 - p) + z2 / (4 * total)) / total)
-    # Rounding can leave -0.0000 for p = 0.
-    return max(0.0, (centre - margin) / (1 + z2 / total))
+    return str(Decimal(value).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP))
 
 
 def _cell(value: object) -> str:
@@ -432,7 +422,7 @@ def _daily_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
                 votes,
                 useful,
                 votes - useful,
-                format_share(useful, votes),
+                format_fraction(Decimal(useful) / votes),
             )
 
 
@@ -448,7 +438,6 @@ def _summary_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
     with closing(summary.iterator(chunk_size=CHUNK_ROWS)) as rows:
         for row in rows:
             votes, useful = row["votes"], row["useful_votes"]
-            lower = wilson_lower_bound(useful, votes)
             yield (
                 row["explainer_id"],
                 _text(row["explainer__slug"]),
@@ -457,8 +446,8 @@ def _summary_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
                 votes,
                 useful,
                 votes - useful,
-                format_share(useful, votes),
-                "" if lower is None else f"{lower:.4f}",
+                format_fraction(Decimal(useful) / votes),
+                format_fraction(wilson_lower_bound(useful, votes)),
             )
 
 

@@ -1,6 +1,7 @@
 import csv
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -15,11 +16,11 @@ from feedback.export import (
     count_rows,
     export_csv,
     export_filename,
-    format_share,
+    format_fraction,
     parse_options,
-    wilson_lower_bound,
 )
 from feedback.models import Rating, Reason
+from feedback.stats import wilson_lower_bound
 from tests.factories import ExplainerFactory, TopicFactory
 from tests.feedback.factories import RatingFactory
 
@@ -380,27 +381,29 @@ def test_summary_of_never_published_explainer_has_empty_published_at():
     assert table("summary")[0]["published_at"] == ""
 
 
-def test_share_has_four_decimals():
-    """useful_share is a fraction with four decimals, rounded half up."""
-    assert [format_share(2, 3), format_share(1, 8), format_share(1, 20000)] == [
-        "0.6667",
-        "0.1250",
-        "0.0001",
-    ]
+def test_fractions_have_four_decimals_rounded_half_up():
+    """useful_share and wilson_lower_95 cells have four decimals, rounded half up."""
+    assert [
+        format_fraction(Decimal(2) / 3),
+        format_fraction(Decimal(1) / 8),
+        format_fraction(Decimal(1) / 20000),
+        format_fraction(0.207652),
+        format_fraction(0.0),
+    ] == ["0.6667", "0.1250", "0.0001", "0.2077", "0.0000"]
 
 
-def test_share_of_no_votes_is_empty():
-    """useful_share is empty when there are no votes."""
-    assert format_share(0, 0) == ""
+def test_missing_fraction_is_empty():
+    """A fraction that does not exist (no votes) is an empty cell."""
+    assert format_fraction(None) == ""
 
 
-def test_wilson_lower_bound_values():
-    """Wilson's lower bound at 95% matches the textbook values, never below zero."""
-    assert [round(wilson_lower_bound(*votes), 4) for votes in ((2, 3), (9, 10), (0, 4))] == [
-        0.2077,
-        0.5958,
-        0.0,
-    ]
+def test_summary_lower_bound_is_the_one_the_admin_ranks_by():
+    """wilson_lower_95 is stats.wilson_lower_bound, the admin's own, to four places."""
+    explainer = ExplainerFactory()
+    RatingFactory.create_batch(9, explainer=explainer, useful=True)
+    RatingFactory(explainer=explainer, useful=False)
+    (row,) = table("summary")
+    assert row["wilson_lower_95"] == f"{wilson_lower_bound(9, 10):.4f}" == "0.5958"
 
 
 # Counting, chunking and queries.
