@@ -4,12 +4,14 @@ from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AdminRadioSelect, FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from explainers.models import Explainer, Topic
 
-from .export import KINDS, parse_options
+from .export import DATE_FORMAT, KINDS, ExportOptions
 from .models import COMMENT_MAX_LENGTH, Reason
 
+INVALID_DATE = "Enter a valid date, written YYYY-MM-DD (e.g. 2026-11-26)."
 KIND_LABELS = {
     "ratings": "Every vote, one row each",
     "daily": "Votes per explainer per day (UTC)",
@@ -29,8 +31,35 @@ class WrappedFilteredSelectMultiple(FilteredSelectMultiple):
         return format_html('<div class="related-widget-wrapper">{}</div>', html)
 
 
+class ExplainerSlugsField(forms.ModelMultipleChoiceField):
+    """Explainers chosen by slug; every slug that matches none is named in one message."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            if error.code != "invalid_choice":
+                raise
+            slugs = list(dict.fromkeys(value))
+            known = set(self.queryset.filter(slug__in=slugs).values_list("slug", flat=True))
+            unknown = [slug for slug in slugs if slug not in known]
+            raise ValidationError(
+                ngettext(
+                    "No explainer has the slug %(slugs)s.",
+                    "No explainers have the slugs %(slugs)s.",
+                    len(unknown),
+                ),
+                code="unknown_explainer",
+                params={"slugs": ", ".join(repr(slug) for slug in unknown)},
+            ) from None
+
+
 class ExportForm(forms.Form):
-    """The options of a CSV export of ratings; the filters are checked by ``parse_options``.
+    """The options of a CSV export of ratings, for the admin's page and the command alike.
+
+    The one place export options are checked: ``manage.py export_feedback`` fills this form
+    from its command line and reports its errors by option name. A valid form's
+    ``cleaned_data["options"]`` is the ``ExportOptions`` to export with.
 
     ``FIELDSETS`` drives both the crispy layout and the admin page's fieldsets, so the two
     renderings list the same fields in the same order.
@@ -63,15 +92,19 @@ class ExportForm(forms.Form):
         label="From",
         required=False,
         widget=AdminDateWidget,
+        input_formats=[DATE_FORMAT],
+        error_messages={"invalid": INVALID_DATE},
         help_text="First day included, YYYY-MM-DD, in UTC.",
     )
     until = forms.DateField(
         label="To",
         required=False,
         widget=AdminDateWidget,
+        input_formats=[DATE_FORMAT],
+        error_messages={"invalid": INVALID_DATE},
         help_text="Last day included, YYYY-MM-DD, in UTC.",
     )
-    explainers = forms.ModelMultipleChoiceField(
+    explainers = ExplainerSlugsField(
         label="Explainers",
         queryset=Explainer.objects.order_by("headline"),
         to_field_name="slug",
@@ -84,6 +117,7 @@ class ExportForm(forms.Form):
         to_field_name="slug",
         required=False,
         empty_label="All topics",
+        error_messages={"invalid_choice": "No topic has the slug %(value)r."},
     )
 
     def __init__(self, *args, **kwargs):
@@ -99,18 +133,26 @@ class ExportForm(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        explainers = cleaned.get("explainers") or ()
-        topic = cleaned.get("topic")
-        try:
-            cleaned["options"] = parse_options(
-                since=cleaned.get("since"),
-                until=cleaned.get("until"),
-                explainers=[explainer.slug for explainer in explainers],
-                topic=topic.slug if topic else None,
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error(
+                "until",
+                ValidationError(
+                    "The end date (%(until)s) is before the start date (%(since)s).",
+                    code="reversed_range",
+                    params={"since": since.isoformat(), "until": until.isoformat()},
+                ),
             )
-        except ValidationError as error:
-            # Keyed by option name, which is the field's name: each message lands by its field.
-            self.add_error(None, error)
+            return cleaned
+        topic = cleaned.get("topic")
+        cleaned["options"] = ExportOptions(
+            since=since,
+            until=until,
+            explainer_ids=tuple(
+                sorted(explainer.pk for explainer in cleaned.get("explainers", ()))
+            ),
+            topic_id=topic.pk if topic else None,
+        )
         return cleaned
 
 
