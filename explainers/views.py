@@ -7,8 +7,6 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
-from feedback.models import Reason
-
 from . import structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
@@ -55,7 +53,6 @@ def explainer_page_context(request, explainer: Explainer, content) -> dict:
                 notices=notices,
             )
         ),
-        "reasons": Reason.choices,
         "show_updated": bool(
             explainer.published_at
             and updated_at
