@@ -34,3 +34,9 @@ def test_explainers_migrations_never_depend_on_feedback():
         migration = importlib.import_module(f"explainers.migrations.{path.stem}").Migration
         offenders += [path.stem for app, _ in migration.dependencies if app == "feedback"]
     assert offenders == []
+
+
+def test_feedback_is_installed_after_explainers(settings):
+    """feedback comes after the app it builds on, whose admin it registers again."""
+    apps = settings.INSTALLED_APPS
+    assert apps.index("explainers") < apps.index("feedback")
