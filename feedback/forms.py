@@ -1,5 +1,3 @@
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AdminRadioSelect, FilteredSelectMultiple
 from django.core.exceptions import ValidationError
@@ -61,8 +59,8 @@ class ExportForm(forms.Form):
     from its command line and reports its errors by option name. A valid form's
     ``cleaned_data["options"]`` is the ``ExportOptions`` to export with.
 
-    ``FIELDSETS`` drives both the crispy layout and the admin page's fieldsets, so the two
-    renderings list the same fields in the same order.
+    Rendered only inside the admin, by the admin's own templates: ``FIELDSETS`` are the
+    page's fieldsets.
     """
 
     FIELDSETS = (
@@ -119,15 +117,6 @@ class ExportForm(forms.Form):
         empty_label="All topics",
         error_messages={"invalid_choice": "No topic has the slug %(value)r."},
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "post"
-        self.helper.layout = Layout(
-            *(Fieldset(name or "", *options["fields"]) for name, options in self.FIELDSETS)
-        )
-        self.helper.add_input(Submit("export", "Export CSV"))
 
     def clean(self):
         cleaned = super().clean()
