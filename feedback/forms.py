@@ -1,3 +1,5 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AdminRadioSelect, FilteredSelectMultiple
 from django.core.exceptions import ValidationError
@@ -5,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 
 from explainers.models import Explainer, Topic
+from newsroom.crispy import SubmitButton
 
 from .export import DATE_FORMAT, KINDS, ExportOptions
 from .models import COMMENT_MAX_LENGTH, Reason
@@ -192,3 +195,43 @@ class VoteForm(forms.Form):
         if cleaned.get("useful") == "yes" and cleaned.get("reason"):
             raise ValidationError("A reason goes only with useful=no.", code="reason_with_yes")
         return cleaned
+
+
+class FollowUpForm(VoteForm):
+    """The optional follow-up after a vote, as readers see it, drawn by the ``govuk`` pack.
+
+    It checks exactly what ``VoteForm`` checks (the vote endpoint validates with that); this
+    adds what showing it needs: a hidden vote, the reasons as radios for a "no", labels, the
+    hint and the layout. ``vote`` ("yes" or "no") picks the questions and keeps the ids of
+    the two forms a page carries apart; ``action`` is the vote address it posts to.
+    """
+
+    COMMENT_LABELS = {"yes": "What did you find useful?", "no": "Tell us more"}
+    LAYOUTS = {"yes": ("useful", "comment"), "no": ("useful", "reason", "comment")}
+
+    def __init__(self, data=None, *, vote: str, action: str):
+        super().__init__(data, initial={"useful": vote}, auto_id=f"feedback-%s-{vote}")
+        self.fields["useful"].widget = forms.HiddenInput()
+        reason = self.fields["reason"]
+        reason.label = "What was wrong?"
+        reason.widget = forms.RadioSelect(choices=Reason.choices)
+        comment = self.fields["comment"]
+        comment.label = self.COMMENT_LABELS[vote]
+        comment.help_text = (
+            f"At most {COMMENT_MAX_LENGTH} characters. Please don't include personal details."
+        )
+        textarea = forms.Textarea(attrs={"rows": 3})
+        textarea.attrs.pop("cols")  # the stylesheet sets the width
+        textarea.attrs.update(comment.widget_attrs(textarea))  # maxlength
+        comment.widget = textarea
+
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.form_class = "feedback-followup"
+        # feedback.js sends forms marked so in place.
+        self.helper.attrs = {"data-feedback-form": True}
+        # The page carrying the form is cached and the same for every reader, so it holds no
+        # per-reader CSRF token; the vote endpoint checks where posts come from instead.
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*self.LAYOUTS[vote])
+        self.helper.add_input(SubmitButton("Send"))

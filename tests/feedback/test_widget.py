@@ -32,8 +32,8 @@ def test_widget_votes_at_the_slug_it_is_given(explainer):
 def test_widget_brings_its_own_reasons(explainer):
     """The "What was wrong?" choices come from the feedback app, not from the page's context."""
     html = render("{% feedback_widget explainer %}", explainer=explainer)
-    for value, label in Reason.choices:
-        assert f'value="{value}"> {label}</label>' in html
+    for index, (value, label) in enumerate(Reason.choices):
+        assert f'value="{value}" id="feedback-reason-no_{index}"> {label}</label>' in html
 
 
 def test_widget_thanks_a_reader_who_just_voted(explainer):
