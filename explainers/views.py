@@ -8,8 +8,6 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
-from feedback.models import Reason
-
 from . import structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
@@ -54,7 +52,6 @@ def explainer_page_context(request, explainer: Explainer, content) -> dict:
                 notices=notices,
             )
         ),
-        "reasons": Reason.choices,
         "show_updated": bool(
             explainer.published_at
             and updated_at

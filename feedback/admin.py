@@ -1,6 +1,5 @@
 """Ratings in the admin: read-only for everyone, exportable, and summed up in a report."""
 
-import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,12 +13,13 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import ngettext
 
+from explainers.admin import ExplainerAdmin
 from explainers.models import Explainer
 from newsroom.admin import ReadOnlyModelAdmin
 
 from . import stats
+from .charts import DailyChart
 from .export_admin import export_selected_ratings, export_view
 from .models import Rating
 
@@ -40,6 +40,40 @@ class ReasonFilter(admin.ChoicesFieldListFilter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.title = "reason"
+
+
+# The explainer list with readers' votes added by this app, so that explainers need not
+# know about feedback: the same admin, registered again with three more columns.
+admin.site.unregister(Explainer)
+
+
+@admin.register(Explainer)
+class ExplainerWithFeedbackAdmin(ExplainerAdmin):
+    """Explainers as their own app shows them, plus votes, useful share and lower bound."""
+
+    list_display = (
+        *ExplainerAdmin.list_display,
+        "feedback_votes",
+        "feedback_share",
+        "feedback_lower_bound",
+    )
+
+    @admin.display(description="votes", ordering="votes")
+    def feedback_votes(self, obj):
+        return obj.votes
+
+    @admin.display(description="useful", ordering=stats.NullsLast("useful_share"))
+    def feedback_share(self, obj):
+        return stats.format_percent(obj.useful_share, obj.votes)
+
+    @admin.display(description="lower bound", ordering=stats.NullsLast("wilson_lower_bound"))
+    def feedback_lower_bound(self, obj):
+        """The Wilson score lower bound (95%): the share of useful votes one can rely on."""
+        return stats.format_percent(obj.wilson_lower_bound, obj.votes)
+
+    def get_queryset(self, request):
+        # Vote counts and shares come annotated, so the list can sort by them in one query.
+        return stats.with_feedback_stats(super().get_queryset(request))
 
 
 @admin.register(Rating)
@@ -153,7 +187,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
             "min_votes": settings.FEEDBACK_MIN_VOTES,
             "votes": votes,
             "useful": useful,
-            "share": stats.format_share(stats.useful_share(useful, votes), votes),
+            "share": stats.format_percent(stats.useful_share(useful, votes), votes),
             "ranking": [RankedExplainer.from_annotated(e) for e in stats.ranking(since=since)],
             "reasons": stats.reason_breakdown(since=since, explainer=explainer),
             "chart": DailyChart.build(series, changes),
@@ -204,148 +238,7 @@ class RankedExplainer:
             votes=explainer.votes,
             useful=explainer.useful_votes,
             not_useful=explainer.votes - explainer.useful_votes,
-            share=stats.format_share(explainer.useful_share, explainer.votes),
-            lower_bound=stats.format_share(explainer.wilson_lower_bound, explainer.votes),
+            share=stats.format_percent(explainer.useful_share, explainer.votes),
+            lower_bound=stats.format_percent(explainer.wilson_lower_bound, explainer.votes),
             enough_votes=explainer.useful_share is not None,
-        )
-
-
-@dataclass(frozen=True)
-class Tick:
-    x: float
-    y: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Bar:
-    x: float
-    y: float
-    width: float
-    height: float
-    label: str
-
-
-@dataclass(frozen=True)
-class Point:
-    x: float
-    y: float
-
-
-@dataclass(frozen=True)
-class Marker:
-    x: float
-    label: str
-    title: str
-
-
-def _nice_step(maximum: int, intervals: int = 4) -> int:
-    """A round whole step (1, 2 or 5 × 10ⁿ) that covers ``maximum`` in about ``intervals``."""
-    raw = max(maximum, 1) / intervals
-    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
-    return next(f * magnitude for f in (1, 2, 5, 10) if f * magnitude >= raw)
-
-
-@dataclass(frozen=True)
-class DailyChart:
-    """Where everything goes in the report's SVG chart: bars for the daily votes (left
-    axis), a line for the daily useful share (right axis, 0–100%), new versions marked.
-
-    Coordinates are in the SVG's own units; the template only draws them.
-    """
-
-    WIDTH = 760
-    HEIGHT = 262
-    LEFT = 52
-    RIGHT = 708
-    TOP = 36
-    BOTTOM = 236
-    CENTRE_X = (LEFT + RIGHT) / 2
-    CENTRE_Y = (TOP + BOTTOM) / 2
-
-    bars: list[Bar]
-    points: list[Point]
-    vote_ticks: list[Tick]
-    share_ticks: list[Tick]
-    date_ticks: list[Tick]
-    markers: list[Marker]
-    total: int
-    title: str
-    description: str
-
-    @property
-    def line(self) -> str:
-        """SVG path data joining the days that had votes."""
-        return " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(self.points))
-
-    @classmethod
-    def build(cls, series: list[stats.Day], changes: list[stats.VersionChange]) -> "DailyChart":
-        height = cls.BOTTOM - cls.TOP
-        slot = (cls.RIGHT - cls.LEFT) / len(series)
-        step = _nice_step(max(day.votes for day in series))
-        top_votes = step * max(math.ceil(max(day.votes for day in series) / step), 1)
-
-        def centre(index: int) -> float:
-            return round(cls.LEFT + slot * (index + 0.5), 1)
-
-        def votes_y(votes: int) -> float:
-            return round(cls.BOTTOM - height * votes / top_votes, 1)
-
-        def share_y(share: float) -> float:
-            return round(cls.BOTTOM - height * share, 1)
-
-        bar_width = round(max(slot * 0.7, 1.0), 1)
-        bars, points = [], []
-        for index, day in enumerate(series):
-            label = (
-                date_format(day.date, "D j M")
-                + ": "
-                + ngettext("%d vote", "%d votes", day.votes) % day.votes
-            )
-            if day.share is not None:
-                label += f", {day.share:.0%} found it useful"
-                points.append(Point(centre(index), share_y(day.share)))
-            bar_top = votes_y(day.votes)
-            bars.append(
-                Bar(
-                    round(centre(index) - bar_width / 2, 1),
-                    bar_top,
-                    bar_width,
-                    round(cls.BOTTOM - bar_top, 1),
-                    label,
-                )
-            )
-        label_every = 5 if len(series) <= 31 else 15
-        index_of = {day.date: index for index, day in enumerate(series)}
-        first, last = series[0].date, series[-1].date
-        total = sum(day.votes for day in series)
-        return cls(
-            bars=bars,
-            points=points,
-            vote_ticks=[
-                Tick(cls.LEFT - 8, votes_y(v), str(v)) for v in range(0, top_votes + 1, step)
-            ],
-            share_ticks=[
-                Tick(cls.RIGHT + 8, share_y(s / 100), f"{s}%") for s in (0, 25, 50, 75, 100)
-            ],
-            date_ticks=[
-                Tick(centre(i), cls.BOTTOM + 18, date_format(day.date, "j M"))
-                for i, day in enumerate(series)
-                if (len(series) - 1 - i) % label_every == 0
-            ],
-            markers=[
-                Marker(
-                    centre(index_of[change.date]),
-                    f"v{change.version}",
-                    f"Version {change.version} first saved on " + date_format(change.date, "j F Y"),
-                )
-                for change in changes
-                if change.date in index_of
-            ],
-            total=total,
-            title=f"Daily votes and useful share, {date_format(first, 'j M')} to "
-            f"{date_format(last, 'j M Y')}",
-            description="Bars: votes per day (left axis). Line: share of that day's voters "
-            "who found it useful (right axis, 0 to 100%). Dashed lines: a new version of the "
-            "text. " + ngettext("%d vote in all.", "%d votes in all.", total) % total,
         )

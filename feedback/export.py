@@ -28,7 +28,6 @@ The format, identical on both paths:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
@@ -37,14 +36,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import TruncDate
 
-from explainers.models import Explainer, Topic
-
 from .models import Rating
+from .stats import wilson_lower_bound
 
 KINDS = ("ratings", "daily", "summary")
 HEADERS = {
@@ -89,8 +86,6 @@ CHUNK_BYTES = 64 * 1024
 COPY_BATCH_ROWS = 32
 # Rows fetched per round trip on the Python path.
 CHUNK_ROWS = 2000
-# z for a two-sided 95% interval.
-WILSON_Z = 1.959964
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "%Y-%m-%d"
 
@@ -102,7 +97,7 @@ ProgressCallback = Callable[[int], None]
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """Validated filters of an export; build it with ``parse_options``.
+    """Validated filters of an export; ``feedback.forms.ExportForm`` checks and builds them.
 
     ``since`` and ``until`` are inclusive UTC dates compared with each rating's ``created_at``.
     """
@@ -126,68 +121,6 @@ class ExportOptions:
         if self.topic_id is not None:
             condition &= Q(explainer__topic_id=self.topic_id)
         return ratings.filter(condition)
-
-
-def parse_options(
-    *,
-    since: str | date | None = None,
-    until: str | date | None = None,
-    explainers: Iterable[str] = (),
-    topic: str | None = None,
-) -> ExportOptions:
-    """Check the filters as a person typed them and resolve slugs to ids.
-
-    Dates are ``YYYY-MM-DD`` strings or ``date`` objects. Raises ``ValidationError`` keyed by
-    option name (``since``, ``until``, ``explainers``, ``topic``) so that a form can show each
-    message next to its field and the command can print them all.
-    """
-    errors: dict[str, list[ValidationError]] = {}
-    since_date = _parse_date("since", since, errors)
-    until_date = _parse_date("until", until, errors)
-    if since_date and until_date and until_date < since_date:
-        errors.setdefault("until", []).append(
-            ValidationError(
-                "The end date (%(until)s) is before the start date (%(since)s).",
-                code="reversed_range",
-                params={"since": since_date.isoformat(), "until": until_date.isoformat()},
-            )
-        )
-
-    slugs = list(dict.fromkeys(slug.strip() for slug in explainers if slug and slug.strip()))
-    found = (
-        dict(Explainer.objects.filter(slug__in=slugs).values_list("slug", "id")) if slugs else {}
-    )
-    if unknown := [slug for slug in slugs if slug not in found]:
-        errors.setdefault("explainers", []).append(
-            ValidationError(
-                "No explainer has the slug %(slugs)s."
-                if len(unknown) == 1
-                else "No explainers have the slugs %(slugs)s.",
-                code="unknown_explainer",
-                params={"slugs": ", ".join(repr(slug) for slug in unknown)},
-            )
-        )
-
-    topic_id = None
-    if topic is not None and topic.strip():
-        topic_id = Topic.objects.filter(slug=topic.strip()).values_list("id", flat=True).first()
-        if topic_id is None:
-            errors.setdefault("topic", []).append(
-                ValidationError(
-                    "No topic has the slug %(slug)r.",
-                    code="unknown_topic",
-                    params={"slug": topic.strip()},
-                )
-            )
-
-    if errors:
-        raise ValidationError(errors)
-    return ExportOptions(
-        since=since_date,
-        until=until_date,
-        explainer_ids=tuple(sorted(found[slug] for slug in slugs)),
-        topic_id=topic_id,
-    )
 
 
 def export_filename(kind: str, *, today: date | None = None) -> str:
@@ -259,23 +192,15 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
-def format_share(part: int, whole: int) -> str:
-    """``part / whole`` with four decimals (half up), or empty when ``whole`` is 0."""
-    if not whole:
+def format_fraction(value: Decimal | float | None) -> str:
+    """A fraction (a share, a lower bound) as a CSV cell: four decimals rounded half up, or
+    empty for None. The admin shows the same figures as percentages: ``stats.format_percent``.
+
+    A float is converted exactly (``Decimal(float)``), so the rounding is of its own value.
+    """
+    if value is None:
         return ""
-    return str((Decimal(part) / Decimal(whole)).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP))
-
-
-def wilson_lower_bound(positive: int, total: int, *, z: float = WILSON_Z) -> float | None:
-    """The lower bound of the Wilson score interval of ``positive / total``; None if no votes."""
-    if not total:
-        return None
-    p = positive / total
-    z2 = z * z
-    centre = p + z2 / (2 * total)
-    margin = z * math.sqrt((p * (1 - p) + z2 / (4 * total)) / total)
-    # Rounding can leave -0.0000 for p = 0.
-    return max(0.0, (centre - margin) / (1 + z2 / total))
+    return str(Decimal(value).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP))
 
 
 def _cell(value: object) -> str:
@@ -303,29 +228,6 @@ def _text(value: str) -> str | None:
 
 
 # Shared plumbing.
-
-
-def _parse_date(
-    name: str, value: str | date | None, errors: dict[str, list[ValidationError]]
-) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if value is None or isinstance(value, date):
-        return value
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        return datetime.strptime(text, DATE_FORMAT).date()
-    except ValueError:
-        errors.setdefault(name, []).append(
-            ValidationError(
-                "%(name)s must be a date written YYYY-MM-DD, e.g. 2026-11-26, not %(value)r.",
-                code="invalid_date",
-                params={"name": name.capitalize(), "value": text},
-            )
-        )
-        return None
 
 
 def _check_kind(kind: str) -> None:
@@ -432,7 +334,7 @@ def _daily_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
                 votes,
                 useful,
                 votes - useful,
-                format_share(useful, votes),
+                format_fraction(Decimal(useful) / votes),
             )
 
 
@@ -448,7 +350,6 @@ def _summary_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
     with closing(summary.iterator(chunk_size=CHUNK_ROWS)) as rows:
         for row in rows:
             votes, useful = row["votes"], row["useful_votes"]
-            lower = wilson_lower_bound(useful, votes)
             yield (
                 row["explainer_id"],
                 _text(row["explainer__slug"]),
@@ -457,8 +358,8 @@ def _summary_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
                 votes,
                 useful,
                 votes - useful,
-                format_share(useful, votes),
-                "" if lower is None else f"{lower:.4f}",
+                format_fraction(Decimal(useful) / votes),
+                format_fraction(wilson_lower_bound(useful, votes)),
             )
 
 

@@ -1,15 +1,18 @@
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Layout
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget, AdminRadioSelect, FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from explainers.models import Explainer, Topic
+from newsroom.crispy import SubmitButton
 
-from .export import KINDS, parse_options
+from .export import DATE_FORMAT, KINDS, ExportOptions
 from .models import COMMENT_MAX_LENGTH, Reason
 
+INVALID_DATE = "Enter a valid date, written YYYY-MM-DD (e.g. 2026-11-26)."
 KIND_LABELS = {
     "ratings": "Every vote, one row each",
     "daily": "Votes per explainer per day (UTC)",
@@ -29,11 +32,38 @@ class WrappedFilteredSelectMultiple(FilteredSelectMultiple):
         return format_html('<div class="related-widget-wrapper">{}</div>', html)
 
 
-class ExportForm(forms.Form):
-    """The options of a CSV export of ratings; the filters are checked by ``parse_options``.
+class ExplainerSlugsField(forms.ModelMultipleChoiceField):
+    """Explainers chosen by slug; every slug that matches none is named in one message."""
 
-    ``FIELDSETS`` drives both the crispy layout and the admin page's fieldsets, so the two
-    renderings list the same fields in the same order.
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            if error.code != "invalid_choice":
+                raise
+            slugs = list(dict.fromkeys(value))
+            known = set(self.queryset.filter(slug__in=slugs).values_list("slug", flat=True))
+            unknown = [slug for slug in slugs if slug not in known]
+            raise ValidationError(
+                ngettext(
+                    "No explainer has the slug %(slugs)s.",
+                    "No explainers have the slugs %(slugs)s.",
+                    len(unknown),
+                ),
+                code="unknown_explainer",
+                params={"slugs": ", ".join(repr(slug) for slug in unknown)},
+            ) from None
+
+
+class ExportForm(forms.Form):
+    """The options of a CSV export of ratings, for the admin's page and the command alike.
+
+    The one place export options are checked: ``manage.py export_feedback`` fills this form
+    from its command line and reports its errors by option name. A valid form's
+    ``cleaned_data["options"]`` is the ``ExportOptions`` to export with.
+
+    Rendered only inside the admin, by the admin's own templates: ``FIELDSETS`` are the
+    page's fieldsets.
     """
 
     FIELDSETS = (
@@ -63,15 +93,19 @@ class ExportForm(forms.Form):
         label="From",
         required=False,
         widget=AdminDateWidget,
+        input_formats=[DATE_FORMAT],
+        error_messages={"invalid": INVALID_DATE},
         help_text="First day included, YYYY-MM-DD, in UTC.",
     )
     until = forms.DateField(
         label="To",
         required=False,
         widget=AdminDateWidget,
+        input_formats=[DATE_FORMAT],
+        error_messages={"invalid": INVALID_DATE},
         help_text="Last day included, YYYY-MM-DD, in UTC.",
     )
-    explainers = forms.ModelMultipleChoiceField(
+    explainers = ExplainerSlugsField(
         label="Explainers",
         queryset=Explainer.objects.order_by("headline"),
         to_field_name="slug",
@@ -84,33 +118,33 @@ class ExportForm(forms.Form):
         to_field_name="slug",
         required=False,
         empty_label="All topics",
+        error_messages={"invalid_choice": "No topic has the slug %(value)r."},
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_method = "post"
-        self.helper.layout = Layout(
-            *(Fieldset(name or "", *options["fields"]) for name, options in self.FIELDSETS)
-        )
-        self.helper.add_input(Submit("export", "Export CSV"))
 
     def clean(self):
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        explainers = cleaned.get("explainers") or ()
-        topic = cleaned.get("topic")
-        try:
-            cleaned["options"] = parse_options(
-                since=cleaned.get("since"),
-                until=cleaned.get("until"),
-                explainers=[explainer.slug for explainer in explainers],
-                topic=topic.slug if topic else None,
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error(
+                "until",
+                ValidationError(
+                    "The end date (%(until)s) is before the start date (%(since)s).",
+                    code="reversed_range",
+                    params={"since": since.isoformat(), "until": until.isoformat()},
+                ),
             )
-        except ValidationError as error:
-            # Keyed by option name, which is the field's name: each message lands by its field.
-            self.add_error(None, error)
+            return cleaned
+        topic = cleaned.get("topic")
+        cleaned["options"] = ExportOptions(
+            since=since,
+            until=until,
+            explainer_ids=tuple(
+                sorted(explainer.pk for explainer in cleaned.get("explainers", ()))
+            ),
+            topic_id=topic.pk if topic else None,
+        )
         return cleaned
 
 
@@ -161,3 +195,43 @@ class VoteForm(forms.Form):
         if cleaned.get("useful") == "yes" and cleaned.get("reason"):
             raise ValidationError("A reason goes only with useful=no.", code="reason_with_yes")
         return cleaned
+
+
+class FollowUpForm(VoteForm):
+    """The optional follow-up after a vote, as readers see it, drawn by the ``govuk`` pack.
+
+    It checks exactly what ``VoteForm`` checks (the vote endpoint validates with that); this
+    adds what showing it needs: a hidden vote, the reasons as radios for a "no", labels, the
+    hint and the layout. ``vote`` ("yes" or "no") picks the questions and keeps the ids of
+    the two forms a page carries apart; ``action`` is the vote address it posts to.
+    """
+
+    COMMENT_LABELS = {"yes": "What did you find useful?", "no": "Tell us more"}
+    LAYOUTS = {"yes": ("useful", "comment"), "no": ("useful", "reason", "comment")}
+
+    def __init__(self, data=None, *, vote: str, action: str):
+        super().__init__(data, initial={"useful": vote}, auto_id=f"feedback-%s-{vote}")
+        self.fields["useful"].widget = forms.HiddenInput()
+        reason = self.fields["reason"]
+        reason.label = "What was wrong?"
+        reason.widget = forms.RadioSelect(choices=Reason.choices)
+        comment = self.fields["comment"]
+        comment.label = self.COMMENT_LABELS[vote]
+        comment.help_text = (
+            f"At most {COMMENT_MAX_LENGTH} characters. Please don't include personal details."
+        )
+        textarea = forms.Textarea(attrs={"rows": 3})
+        textarea.attrs.pop("cols")  # the stylesheet sets the width
+        textarea.attrs.update(comment.widget_attrs(textarea))  # maxlength
+        comment.widget = textarea
+
+        self.helper = FormHelper()
+        self.helper.form_action = action
+        self.helper.form_class = "feedback-followup"
+        # feedback.js sends forms marked so in place.
+        self.helper.attrs = {"data-feedback-form": True}
+        # The page carrying the form is cached and the same for every reader, so it holds no
+        # per-reader CSRF token; the vote endpoint checks where posts come from instead.
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*self.LAYOUTS[vote])
+        self.helper.add_input(SubmitButton("Send"))

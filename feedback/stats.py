@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import (
     Case,
     Count,
+    Expression,
     F,
     FloatField,
     IntegerField,
@@ -25,7 +26,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Sqrt, TruncDate
@@ -55,14 +55,26 @@ class NullsLast(F):
         return super().desc(nulls_last=True, **kwargs)
 
 
-def wilson_lower_bound(useful: int, votes: int, z: float = Z) -> float | None:
-    """The lower bound of the Wilson score interval for ``useful`` of ``votes``; None at 0."""
+def _wilson_formula(useful, votes, sqrt):
+    """The lower bound of the Wilson score interval, written once for numbers and for SQL.
+
+    Algebraically the usual formula multiplied through by n, which needs no p = u / n:
+    (u + z²/2 - z·√(u(n - u)/n + z²/4)) / (n + z²). It gives exactly 0 when u = 0.
+    """
+    z2 = Z * Z
+    return (useful + z2 / 2 - Z * sqrt(useful * (votes - useful) / votes + z2 / 4)) / (votes + z2)
+
+
+def wilson_lower_bound(useful: int, votes: int) -> float | None:
+    """The Wilson score lower bound (95%) of ``useful`` of ``votes``; None without votes."""
     if votes <= 0:
         return None
-    p = useful / votes
-    centre = p + z * z / (2 * votes)
-    spread = z * math.sqrt(p * (1 - p) / votes + z * z / (4 * votes * votes))
-    return (centre - spread) / (1 + z * z / votes)
+    return _wilson_formula(float(useful), float(votes), math.sqrt)
+
+
+def wilson_lower_bound_expression(useful: str, votes: str) -> Expression:
+    """``wilson_lower_bound`` in SQL, over two integer columns or annotations (votes > 0)."""
+    return _wilson_formula(Cast(useful, FloatField()), Cast(votes, FloatField()), Sqrt)
 
 
 def useful_share(useful: int, votes: int, *, min_votes: int | None = None) -> float | None:
@@ -101,14 +113,9 @@ def with_feedback_stats(
     if min_votes is None:
         min_votes = settings.FEEDBACK_MIN_VOTES
     min_votes = max(min_votes, 1)
-    # Algebraically the usual formula multiplied through by n, which needs no p = u / n:
-    # (u + z²/2 - z·√(u(n - u)/n + z²/4)) / (n + z²)
     n = Cast("votes", FloatField())
     u = Cast("useful_votes", FloatField())
-    z2 = Z * Z
-    wilson = (u + Value(z2 / 2) - Value(Z) * Sqrt(u * (n - u) / n + Value(z2 / 4))) / (
-        n + Value(z2)
-    )
+    wilson = wilson_lower_bound_expression("useful_votes", "votes")
     enough = Q(votes__gte=min_votes)
     return queryset.annotate(
         votes=_rating_count(since),
@@ -119,9 +126,10 @@ def with_feedback_stats(
     )
 
 
-def format_share(share: float | None, votes: int) -> str | None:
-    """A share as a whole percentage; "too few votes" when NULL; None (the admin's "-")
-    when nobody voted."""
+def format_percent(share: float | None, votes: int) -> str | None:
+    """A share (or its lower bound) as the admin shows it: a whole percentage, "too few
+    votes" when NULL, None (the admin's "-") when nobody voted. CSV cells use
+    ``export.format_fraction`` instead."""
     if not votes:
         return None
     if share is None:

@@ -17,7 +17,7 @@ from explainers.models import Explainer
 from newsroom.db import retry_on_dropped_connection
 
 from . import guards
-from .forms import VoteForm
+from .forms import FollowUpForm, VoteForm
 from .services import rating_record
 
 ACCEPTED_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -51,14 +51,20 @@ def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def error_response(request, status: int, message: str, back_url: str = "") -> HttpResponse:
-    """A short, plain message for the reader (HTML) or the script (JSON) that sent the post."""
+def error_response(
+    request, status: int, message: str, back_url: str = "", form: FollowUpForm | None = None
+) -> HttpResponse:
+    """A short, plain message for the reader (HTML) or the script (JSON) that sent the post.
+
+    With ``form`` (a follow-up sent without JavaScript) the page shows that form again, as the
+    reader filled it in, with its errors, instead of the message.
+    """
     if wants_json(request):
         response = JsonResponse({"ok": False, "error": message}, status=status)
     else:
         html = render_to_string(
             "feedback/error.html",
-            {"message": message, "back_url": back_url, "status": status},
+            {"message": message, "back_url": back_url, "status": status, "form": form},
             request=request,
         )
         response = HttpResponse(html, status=status)
@@ -129,7 +135,14 @@ def vote(request, slug):
     form = VoteForm(data)
     if not form.is_valid():
         message = " ".join(error for errors in form.errors.values() for error in errors)
-        return error_response(request, 400, message, back_url=page_url(slug))
+        followup = None
+        if not wants_json(request) and "useful" not in form.errors:
+            # The vote was readable, the rest was not: let the reader put it right.
+            vote_url = reverse("feedback:vote", args=[slug])
+            followup = FollowUpForm(data, vote=form.cleaned_data["useful"], action=vote_url)
+            # The page shows the error summary itself, above its heading, as GOV.UK does.
+            followup.helper.form_show_errors = False
+        return error_response(request, 400, message, back_url=page_url(slug), form=followup)
 
     token = request.COOKIES.get(settings.FEEDBACK_COOKIE_NAME, "")
     if len(token) != READER_TOKEN_LENGTH or not token.isalnum():

@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "crispy_forms",
-    "crispy_bootstrap5",
     "simple_history",
     "explainers",
     "feedback",
@@ -201,8 +200,10 @@ else:
         f"NEWSROOM_CACHE_URL must be locmem:// or redis://host:port/db, not {CACHE_URL!r}."
     )
 
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Forms shown to readers render through the site's own pack (templates/govuk/): the site's
+# markup and classes, with the GOV.UK Design System's accessible error summary and messages.
+CRISPY_ALLOWED_TEMPLATE_PACKS = ("govuk",)
+CRISPY_TEMPLATE_PACK = "govuk"
 
 # How long shared caches (a CDN) may keep a public explainer page or the home page.
 PUBLIC_CACHE_SECONDS = env_int("NEWSROOM_PUBLIC_CACHE_SECONDS", 60)

@@ -29,13 +29,6 @@ EDITORS = [
     "view_previewlink",
 ]
 ROLES = {"Writers": WRITERS, "Editors": EDITORS}
-# Analysts (made by feedback's migration) also read the editorial record.
-ANALYSTS_EXTRA = [
-    "view_historicalexplainer",
-    "view_workflowevent",
-    "view_notice",
-    "view_slugredirect",
-]
 
 
 def create_roles(apps, schema_editor):
@@ -57,13 +50,6 @@ def create_roles(apps, schema_editor):
         if missing:
             raise RuntimeError(f"Permissions not found for {name}: {sorted(missing)}")
         group.permissions.add(*permissions)
-    analysts = group_model.objects.filter(name="Analysts").first()
-    if analysts is not None:
-        analysts.permissions.add(
-            *permission_model.objects.filter(
-                content_type__app_label="explainers", codename__in=ANALYSTS_EXTRA
-            )
-        )
 
 
 def remove_roles(apps, schema_editor):
@@ -73,7 +59,6 @@ def remove_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("explainers", "0004_live_revisions"),
-        ("feedback", "0002_analysts_group"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

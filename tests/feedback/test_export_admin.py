@@ -122,14 +122,14 @@ def test_bad_date_shows_error(admin_client):
     """A date that cannot be read redisplays the form with the field's error."""
     response = admin_client.post(EXPORT, {"kind": "ratings", "since": "someday"})
     assert response.status_code == 200
-    assert "Enter a valid date." in response.text
+    assert "Enter a valid date, written YYYY-MM-DD (e.g. 2026-11-26)." in response.text
 
 
 def test_unknown_explainer_shows_error(admin_client):
     """An explainer slug that matches nothing redisplays the form with an error."""
     response = admin_client.post(EXPORT, {"kind": "ratings", "explainers": ["nope"]})
     assert response.status_code == 200
-    assert "nope is not one of the available choices." in response.text
+    assert "No explainer has the slug &#x27;nope&#x27;." in response.text
 
 
 def test_unknown_kind_shows_error(admin_client):

@@ -123,32 +123,60 @@ def test_reversed_range_fails_without_file(tmp_path):
     message = run_failing(
         "--kind", "ratings", "--since", "2026-11-20", "--until", "2026-11-01", "-o", str(target)
     )
-    assert message == "The end date (2026-11-01) is before the start date (2026-11-20)."
+    assert message == "--until: The end date (2026-11-01) is before the start date (2026-11-20)."
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_date_fails():
-    """A date not written YYYY-MM-DD fails naming the option."""
-    assert "Since must be a date written YYYY-MM-DD" in run_failing(
-        "--kind", "ratings", "--since", "yesterday"
+    """A date not written YYYY-MM-DD fails naming the option and the format."""
+    assert run_failing("--kind", "ratings", "--since", "yesterday") == (
+        "--since: Enter a valid date, written YYYY-MM-DD (e.g. 2026-11-26)."
+    )
+
+
+def test_date_in_another_format_fails():
+    """Only YYYY-MM-DD is read, so that 11/01/2026 cannot be taken for the wrong day."""
+    assert run_failing("--kind", "ratings", "--until", "11/01/2026").startswith(
+        "--until: Enter a valid date"
     )
 
 
 def test_unknown_explainer_fails():
     """An unknown explainer slug fails naming the slug."""
     assert run_failing("--kind", "ratings", "--explainer", "nope") == (
-        "No explainer has the slug 'nope'."
+        "--explainer: No explainer has the slug 'nope'."
+    )
+
+
+def test_unknown_explainers_are_named_together():
+    """Several unknown slugs are named in one message, in the order given."""
+    ExplainerFactory(slug="known")
+    assert run_failing("--kind", "ratings", "--explainer", "gone", "known", "missing") == (
+        "--explainer: No explainers have the slugs 'gone', 'missing'."
     )
 
 
 def test_unknown_topic_fails():
     """An unknown topic slug fails naming the slug."""
-    assert run_failing("--kind", "daily", "--topic", "nope") == "No topic has the slug 'nope'."
+    assert run_failing("--kind", "daily", "--topic", "nope") == (
+        "--topic: No topic has the slug 'nope'."
+    )
 
 
 def test_unknown_kind_fails():
-    """A kind other than ratings, daily or summary fails naming the choices."""
-    assert "invalid choice: 'all'" in run_failing("--kind", "all")
+    """A kind other than ratings, daily or summary fails naming the option and the value."""
+    assert run_failing("--kind", "all") == (
+        "--kind: Select a valid choice. all is not one of the available choices."
+    )
+
+
+def test_every_bad_option_is_reported_at_once():
+    """Several bad options are all named in one error, in the order of the export form."""
+    assert run_failing("--kind", "all", "--since", "soon", "--topic", "nope") == (
+        "--kind: Select a valid choice. all is not one of the available choices. "
+        "--since: Enter a valid date, written YYYY-MM-DD (e.g. 2026-11-26). "
+        "--topic: No topic has the slug 'nope'."
+    )
 
 
 def test_missing_kind_fails():
@@ -182,6 +210,6 @@ def test_command_line_bad_option_exits_non_zero(tmp_path):
         timeout=60,
     )
     assert result.returncode == 1
-    assert "CommandError: Since must be a date written YYYY-MM-DD" in result.stderr
+    assert "CommandError: --since: Enter a valid date, written YYYY-MM-DD" in result.stderr
     assert "Traceback" not in result.stderr
     assert not target.exists()

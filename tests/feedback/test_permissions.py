@@ -14,6 +14,9 @@ from tests.feedback.rating_factories import RatingFactory
 pytestmark = pytest.mark.django_db
 
 MIGRATION = importlib.import_module("feedback.migrations.0002_analysts_group")
+EDITORIAL_RECORD_MIGRATION = importlib.import_module(
+    "feedback.migrations.0004_analysts_read_editorial_record"
+)
 EXPLAINERS = reverse("admin:explainers_explainer_changelist")
 EXPLAINER_ADD = reverse("admin:explainers_explainer_add")
 RATINGS = reverse("admin:feedback_rating_changelist")
@@ -26,13 +29,14 @@ FEEDBACK_MIGRATION_PERMISSIONS = {
     "feedback.view_rating",
     "feedback.export_rating",
 }
-# Added by the workflow's roles migration: the editorial record is readable too.
-ANALYST_PERMISSIONS = FEEDBACK_MIGRATION_PERMISSIONS | {
+# Added by feedback's 0004 once the workflow exists: the editorial record is readable too.
+EDITORIAL_RECORD_PERMISSIONS = {
     "explainers.view_historicalexplainer",
     "explainers.view_workflowevent",
     "explainers.view_notice",
     "explainers.view_slugredirect",
 }
+ANALYST_PERMISSIONS = FEEDBACK_MIGRATION_PERMISSIONS | EDITORIAL_RECORD_PERMISSIONS
 
 
 @pytest.fixture
@@ -80,6 +84,37 @@ def test_migration_reverse_deletes_the_group_and_forward_restores_it():
     MIGRATION.create_analysts(state.apps, editor)  # running twice is harmless
     group = Group.objects.get(name="Analysts")
     assert group.permissions.count() == len(FEEDBACK_MIGRATION_PERMISSIONS)
+
+
+def group_permissions(name: str) -> set[str]:
+    return {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Group.objects.get(name=name).permissions.select_related("content_type")
+    }
+
+
+def test_editorial_record_migration_reverses_and_reapplies():
+    """Unapplying 0004 takes back the editorial record only; applying it twice grants it once."""
+    state = MigrationLoader(connection).project_state(
+        ("feedback", "0004_analysts_read_editorial_record")
+    )
+    editor = SimpleNamespace(connection=connection)
+    EDITORIAL_RECORD_MIGRATION.revoke_editorial_record(state.apps, editor)
+    assert group_permissions("Analysts") == FEEDBACK_MIGRATION_PERMISSIONS
+    EDITORIAL_RECORD_MIGRATION.grant_editorial_record(state.apps, editor)
+    EDITORIAL_RECORD_MIGRATION.grant_editorial_record(state.apps, editor)
+    assert group_permissions("Analysts") == ANALYST_PERMISSIONS
+
+
+def test_editorial_record_migration_does_not_recreate_a_deleted_group():
+    """If an administrator deleted Analysts, the migration leaves it deleted."""
+    Group.objects.filter(name="Analysts").delete()
+    state = MigrationLoader(connection).project_state(
+        ("feedback", "0004_analysts_read_editorial_record")
+    )
+    editor = SimpleNamespace(connection=connection)
+    EDITORIAL_RECORD_MIGRATION.grant_editorial_record(state.apps, editor)
+    assert not Group.objects.filter(name="Analysts").exists()
 
 
 def test_analyst_opens_explainer_and_rating_lists_and_the_report(client, analyst):

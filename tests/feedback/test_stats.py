@@ -18,11 +18,25 @@ def annotated(explainer, **kwargs):
 
 @pytest.mark.parametrize(
     ("useful", "votes", "expected"),
-    [(8, 10, 0.4902), (100, 100, 0.9630), (0, 10, 0.0), (80, 100, 0.7112), (1, 1, 0.2065)],
+    [
+        (8, 10, 0.4902),
+        (100, 100, 0.9630),
+        (0, 10, 0.0),
+        (80, 100, 0.7112),
+        (1, 1, 0.2065),
+        (2, 3, 0.2077),
+        (9, 10, 0.5958),
+    ],
 )
 def test_python_wilson_matches_known_values(useful, votes, expected):
-    """The reference Wilson lower bound matches published values to four places."""
+    """The Wilson lower bound matches published values to four places."""
     assert stats.wilson_lower_bound(useful, votes) == pytest.approx(expected, abs=5e-5)
+
+
+@pytest.mark.parametrize("votes", [1, 4, 7, 10, 1000])
+def test_python_wilson_of_no_useful_votes_is_exactly_zero(votes):
+    """With no useful vote the lower bound is 0, never a rounding error below it."""
+    assert stats.wilson_lower_bound(0, votes) == 0.0
 
 
 def test_python_wilson_without_votes_is_none():
@@ -45,7 +59,7 @@ def test_database_wilson_matches_known_values(useful, not_useful, share, wilson)
 
 
 def test_database_wilson_agrees_with_python_across_counts():
-    """For a spread of counts the database and the reference formula agree."""
+    """For a spread of counts the database and Python give the same lower bound."""
     cases = [(1, 10), (5, 11), (17, 20), (2, 37), (49, 50)]
     explainers = []
     for useful, votes in cases:
@@ -113,11 +127,11 @@ def test_python_share_respects_the_minimum(settings):
     assert stats.useful_share(8, 9, min_votes=10) is None
 
 
-def test_format_share_words_each_case():
+def test_format_percent_words_each_case():
     """A share reads as a percentage, "too few votes", or nothing when nobody voted."""
-    assert stats.format_share(0.4902, 10) == "49%"
-    assert stats.format_share(None, 4) == "too few votes"
-    assert stats.format_share(None, 0) is None
+    assert stats.format_percent(0.4902, 10) == "49%"
+    assert stats.format_percent(None, 4) == "too few votes"
+    assert stats.format_percent(None, 0) is None
 
 
 def test_ranking_puts_best_lower_bound_first_and_too_few_last():

@@ -6,10 +6,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.export import KINDS, count_rows, export_csv, parse_options
+from feedback.export import KINDS, count_rows, export_csv
+from feedback.forms import ExportForm
+
+# The command-line option behind each of ExportForm's fields, to name it in an error.
+OPTIONS = {
+    "kind": "--kind",
+    "bom": "--bom",
+    "since": "--since",
+    "until": "--until",
+    "explainers": "--explainer",
+    "topic": "--topic",
+}
 
 
 class Command(BaseCommand):
@@ -23,7 +33,11 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--kind", required=True, choices=KINDS, help="What one row is.")
+        # Values are checked by ExportForm, as on the admin's export page; argparse only
+        # reads them.
+        parser.add_argument(
+            "--kind", required=True, metavar="{" + ",".join(KINDS) + "}", help="What one row is."
+        )
         parser.add_argument(
             "--since", metavar="DATE", help="First UTC day included, YYYY-MM-DD (inclusive)."
         )
@@ -48,12 +62,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, kind, since, until, explainers, topic, bom, output, **options):
-        try:
-            export_options = parse_options(
-                since=since, until=until, explainers=explainers, topic=topic
-            )
-        except ValidationError as error:
-            raise CommandError(" ".join(error.messages)) from None
+        form = ExportForm(
+            {
+                "kind": kind,
+                "bom": bom,
+                "since": since,
+                "until": until,
+                "explainers": explainers,
+                "topic": topic,
+            }
+        )
+        if not form.is_valid():
+            raise CommandError(errors_by_option(form))
+        export_options = form.cleaned_data["options"]
 
         progress = None
         if self.stderr.isatty():
@@ -89,6 +110,15 @@ class Command(BaseCommand):
             # interpreter's final flush does not fail again, and say why the export stopped.
             os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
             raise CommandError("Standard output was closed before the export finished.") from None
+
+
+def errors_by_option(form: ExportForm) -> str:
+    """The form's messages on one line, each after the option it is about."""
+    return " ".join(
+        f"{OPTIONS[field]}: {message}" if field in OPTIONS else message
+        for field, messages in form.errors.items()
+        for message in messages
+    )
 
 
 def _write_file(path: Path, chunks) -> None:
