@@ -172,3 +172,12 @@ def test_static_css_is_served(client):
     """The stylesheet is served by the application itself."""
     response = client.get("/static/css/site.css")
     assert response.status_code == 200
+
+
+def test_pages_name_an_icon_that_exists(client):
+    """Every page links its icon, so browsers don't ask for a missing /favicon.ico."""
+    from django.contrib.staticfiles import finders
+
+    html = client.get("/").text
+    href = re.search(r'<link rel="icon" href="/static/([^"]+)"', html).group(1)
+    assert finders.find(href)
