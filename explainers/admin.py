@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from newsroom.admin import ReadOnlyModelAdmin
 
 from . import admin_views, services, workflow
+from .dashboard import QUEUES
 from .forms import ExplainerAdminForm, TransitionForm
 from .models import SECTION_FIELDS, Explainer, Notice, Source, Topic
 
@@ -58,13 +59,32 @@ class NoticeAdmin(ReadOnlyModelAdmin):
     readonly_fields = [field.name for field in Notice._meta.fields]
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """The home page's queues ("Waiting for review", "My drafts"…), which link here."""
+
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        user = request.user
+        return [
+            (queue.key, queue.title)
+            for queue in QUEUES.values()
+            if user.is_superuser or queue.audience(user)
+        ]
+
+    def queryset(self, request, queryset):
+        queue = QUEUES.get(self.value())
+        return queue.narrow(queryset, request.user) if queue else queryset
+
+
 @admin.register(Explainer)
 class ExplainerAdmin(admin.ModelAdmin):
     form = ExplainerAdminForm
     change_list_template = "admin/explainers/explainer/change_list.html"
     list_display = ("headline", "state", "topic", "ai_generated", "published", "updated")
     list_display_links = ("headline",)
-    list_filter = ("status", "topic", "ai_generated")
+    list_filter = (QueueFilter, "status", "topic", "ai_generated")
     list_select_related = ("topic", "live_revision", "scheduled_revision")
     search_fields = ("headline", "whats_happening", "why_its_important", "whats_next")
     date_hierarchy = "published_at"

@@ -6,4 +6,7 @@ class ExplainersConfig(AppConfig):
     name = "explainers"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the page-cache invalidation)
+        from . import (  # noqa: F401
+            dashboard,  # registers the writers' and editors' panels
+            signals,  # connects the page-cache invalidation
+        )

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "simple_history",
+    # The project's own template tags (the admin's home page), before the apps it shows.
+    "newsroom",
     "explainers",
     "feedback",
 ]

@@ -1,0 +1,157 @@
+"""The analysts' panels on the admin's home page (see ``newsroom.dashboard``)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from explainers.models import Explainer
+from newsroom import dashboard
+
+from .models import Rating
+from .stats import NullsLast, format_percent, with_feedback_stats
+
+
+def analyses(user) -> bool:
+    return user.has_perm("feedback.view_rating")
+
+
+def _change_url(explainer) -> str:
+    return reverse("admin:explainers_explainer_change", args=[explainer.pk])
+
+
+def _this_week(user):
+    since = timezone.now() - timedelta(days=7)
+    return with_feedback_stats(Explainer.objects.filter(published_at__gte=since), since=since)
+
+
+def _ranked(explainer) -> dashboard.Item:
+    share = format_percent(explainer.wilson_lower_bound, explainer.votes) or "no votes"
+    return dashboard.Item(
+        label=explainer.headline,
+        url=_change_url(explainer),
+        meta=f"lower bound {share}, {explainer.votes} votes"
+        if explainer.wilson_lower_bound is not None
+        else f"{share} ({explainer.votes} votes)",
+    )
+
+
+def _report_url() -> str:
+    return reverse("admin:feedback_rating_report")
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="feedback:best",
+        title="Most useful this week",
+        audience=analyses,
+        rows=lambda user: _this_week(user).order_by(
+            NullsLast("wilson_lower_bound").desc(), "-votes", "pk"
+        ),
+        describe=_ranked,
+        link=_report_url,
+        empty="Nothing was published this week.",
+    )
+)
+dashboard.register(
+    dashboard.Panel(
+        key="feedback:worst",
+        title="Least useful this week",
+        audience=analyses,
+        rows=lambda user: _this_week(user).order_by(
+            NullsLast("wilson_lower_bound").asc(), "-votes", "pk"
+        ),
+        describe=_ranked,
+        link=_report_url,
+        empty="Nothing was published this week.",
+    )
+)
+
+
+def _count(**filters) -> Coalesce:
+    ratings = (
+        Rating.objects.filter(explainer=OuterRef("pk"), **filters)
+        .order_by()
+        .values("explainer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(ratings, output_field=IntegerField()), 0)
+
+
+def _share(useful: str, votes: str):
+    return Cast(useful, FloatField()) / Cast(votes, FloatField())
+
+
+def _moved(user):
+    """Explainers whose useful share on the version readers see differs most from before."""
+    version = OuterRef("live_revision__version")
+    floor = max(settings.FEEDBACK_MIN_VOTES, 1)
+    return (
+        Explainer.objects.filter(live_revision__isnull=False)
+        .annotate(
+            now_votes=_count(explainer_version=version),
+            now_useful=_count(explainer_version=version, useful=True),
+            before_votes=_count(explainer_version__lt=version),
+            before_useful=_count(explainer_version__lt=version, useful=True),
+        )
+        .filter(now_votes__gte=floor, before_votes__gte=floor)
+        .annotate(
+            share_now=_share("now_useful", "now_votes"),
+            share_before=_share("before_useful", "before_votes"),
+        )
+        .annotate(moved=Func(F("share_now") - F("share_before"), function="ABS"))
+        .select_related("live_revision")
+        .order_by("-moved", "pk")
+    )
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="feedback:moved",
+        title="Useful share moved most after a new version",
+        audience=analyses,
+        rows=_moved,
+        describe=lambda e: dashboard.Item(
+            label=e.headline,
+            url=_change_url(e),
+            meta=f"{e.share_before:.0%} before version {e.live_revision.version}, "
+            f"{e.share_now:.0%} since",
+        ),
+        link=_report_url,
+        empty="No new version has enough votes before and after it yet.",
+    )
+)
+
+dashboard.register(
+    dashboard.Panel(
+        key="feedback:latest-no",
+        title="Latest “No” answers with a reason or comment",
+        audience=analyses,
+        rows=lambda user: (
+            Rating.objects.filter(useful=False)
+            .exclude(Q(reason="") & Q(comment=""))
+            .select_related("explainer")
+            .order_by("-created_at", "-id")
+        ),
+        describe=lambda r: dashboard.Item(
+            label=r.explainer.headline,
+            url=reverse("admin:feedback_rating_change", args=[r.pk]),
+            meta=" · ".join(
+                part
+                for part in (
+                    r.get_reason_display(),
+                    timezone.localtime(r.created_at).strftime("%d %b %H:%M"),
+                )
+                if part
+            ),
+            note=Truncator(r.comment).chars(140),
+        ),
+        link=lambda: f"{reverse('admin:feedback_rating_changelist')}?useful__exact=0",
+        empty="No reader has said why an explainer was not useful yet.",
+    )
+)
