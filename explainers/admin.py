@@ -298,6 +298,11 @@ class ExplainerAdmin(admin.ModelAdmin):
         return [
             path("import/", view(admin_views.import_view), name=f"{info}_import"),
             path(
+                "notifications/",
+                view(admin_views.notification_settings_view),
+                name="explainers_notification_settings",
+            ),
+            path(
                 "<path:object_id>/preview/",
                 view(admin_views.preview_view),
                 name=f"{info}_preview",

@@ -18,8 +18,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import diff, importer, services, workflow
-from .forms import HideNoticeForm, ImportTextForm, NoticeForm, PreviewLinkForm, TransitionForm
-from .models import Explainer, PreviewLink
+from .forms import (
+    HideNoticeForm,
+    ImportTextForm,
+    NoticeForm,
+    NotificationPreferenceForm,
+    PreviewLinkForm,
+    TransitionForm,
+)
+from .models import Explainer, NotificationPreference, PreviewLink
+from .notifications import kinds_for
 from .views import render_preview
 
 
@@ -280,3 +288,27 @@ def import_view(model_admin, request):
         "media": model_admin.media + form.media,
     }
     return TemplateResponse(request, "admin/explainers/explainer/import.html", context)
+
+
+def notification_settings_view(model_admin, request):
+    """Each person turns their own workflow emails on or off."""
+    kinds = kinds_for(request.user)
+    current = NotificationPreference.objects.filter(user=request.user).first()
+    form = NotificationPreferenceForm(
+        request.POST if request.method == "POST" else None, instance=current, kinds=kinds
+    )
+    if request.method == "POST" and form.is_valid():
+        services.notification_preference_set(
+            user=request.user, **{kind: form.cleaned_data[kind] for kind in kinds}
+        )
+        model_admin.message_user(request, "Your notification settings are saved.", messages.SUCCESS)
+        return redirect(request.path)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Your notification emails",
+        "opts": model_admin.opts,
+        "form": form,
+        "has_email": bool(request.user.email),
+        "media": model_admin.media,
+    }
+    return TemplateResponse(request, "admin/explainers/notification_settings.html", context)

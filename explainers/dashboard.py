@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from newsroom import dashboard
 
 from . import workflow
-from .models import Explainer, Notice, WorkflowEvent
+from .models import Explainer, Notice, UndeliveredNotification, WorkflowEvent
 
 Status = Explainer.Status
 Action = WorkflowEvent.Action
@@ -235,5 +235,20 @@ dashboard.register(
         ),
         link=lambda: f"{reverse('admin:explainers_notice_changelist')}?kind__exact=correction",
         empty="No corrections yet.",
+    )
+)
+
+dashboard.register(
+    dashboard.Panel(
+        key="explainers:undelivered",
+        title="Notifications that could not be sent",
+        audience=edits,
+        rows=lambda user: UndeliveredNotification.objects.filter(
+            created_at__gte=timezone.now() - timedelta(days=7)
+        ).order_by("-created_at", "-id"),
+        describe=lambda n: dashboard.Item(
+            label=n.subject, url="", meta=f"to {n.recipients}, {short(n.created_at)}", note=n.error
+        ),
+        hide_when_empty=True,
     )
 )

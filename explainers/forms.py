@@ -7,7 +7,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from . import importer, services, workflow
-from .models import VERSIONED_FIELDS, Explainer, Notice, version_value
+from .models import VERSIONED_FIELDS, Explainer, Notice, NotificationPreference, version_value
+from .notifications import KINDS
 
 
 def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
@@ -232,6 +233,19 @@ class TransitionForm(forms.Form):
         if action == "publish":
             kwargs.update(at=data["publish_at"], expires_at=data["expires_at"])
         services.TRANSITIONS[action](**kwargs)
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    """One person's workflow emails: only the kinds that fit their role are offered."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = KINDS
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in set(self.fields) - set(kinds):
+            del self.fields[name]
 
 
 class NoticeForm(forms.ModelForm):

@@ -665,3 +665,52 @@ class PreviewLink(models.Model):
 
     def __str__(self):
         return f"Preview of “{self.explainer}” ({self.label or 'unlabelled'})"
+
+
+class NotificationPreference(models.Model):
+    """Which workflow emails one person gets; without a row, all that fit their role."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="user",
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+    )
+    submitted = models.BooleanField(
+        "an explainer is submitted for review", default=True, help_text="For editors."
+    )
+    signoff_needed = models.BooleanField(
+        "AI text needs a sign-off", default=True, help_text="For editors who sign off AI text."
+    )
+    sent_back = models.BooleanField(
+        "my explainer is sent back to draft",
+        default=True,
+        help_text="For writers: with the editor's comment.",
+    )
+    published = models.BooleanField(
+        "my explainer is published or scheduled", default=True, help_text="For writers."
+    )
+
+    class Meta:
+        verbose_name = "notification preference"
+        verbose_name_plural = "notification preferences"
+
+    def __str__(self):
+        return f"Notifications for {self.user}"
+
+
+class UndeliveredNotification(models.Model):
+    """A workflow email the mail server refused; the editors' home page shows these."""
+
+    created_at = models.DateTimeField("at", default=timezone.now, db_index=True)
+    subject = models.CharField("subject", max_length=300)
+    recipients = models.TextField("to")
+    error = models.TextField("error")
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name = "undelivered notification"
+        verbose_name_plural = "undelivered notifications"
+
+    def __str__(self):
+        return self.subject

@@ -17,11 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import workflow
+from . import notifications, workflow
 from .models import (
     VERSIONED_FIELDS,
     Explainer,
     Notice,
+    NotificationPreference,
     PreviewLink,
     SlugRedirect,
     Source,
@@ -131,7 +132,11 @@ def explainer_record_edit(
     explainer.source_list = source_snapshot(explainer)
     if user is not None:
         explainer.updated_by = user
+    was_signed_off = explainer.is_signed_off
     explainer.save()
+    if was_signed_off and not explainer.is_signed_off and explainer.live_revision_id:
+        # An edit to signed-off AI text that readers see voids the sign-off: editors must know.
+        notifications.signoff_needed(explainer, actor=user)
     if removes_ai_label:
         _log(
             explainer,
@@ -149,6 +154,7 @@ def explainer_submit(
     """A writer hands a draft to the editors."""
     workflow.check(explainer, user, "submit")
     _move(explainer, Status.IN_REVIEW, Action.SUBMITTED, user=user, comment=comment)
+    notifications.submitted(explainer, actor=user, comment=comment)
 
 
 @transaction.atomic
@@ -160,6 +166,7 @@ def explainer_send_back(
     if not comment.strip():
         raise ValidationError("Say what needs changing when sending back.", code="comment_required")
     _move(explainer, Status.DRAFT, Action.SENT_BACK, user=user, comment=comment.strip())
+    notifications.sent_back(explainer, actor=user, comment=comment.strip())
 
 
 @transaction.atomic
@@ -258,6 +265,7 @@ def explainer_publish(
         Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
         explainer.scheduled_revision = revision
         _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
+        notifications.published(explainer, actor=user, scheduled_for=at)
         return
     previous = explainer.live_revision
     explainer.status = Status.PUBLISHED
@@ -284,6 +292,7 @@ def explainer_publish(
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)
+    notifications.published(explainer, actor=user, scheduled_for=at if at > now else None)
 
 
 def _revoke_preview_links(explainer: Explainer, user: AbstractBaseUser | None) -> None:
@@ -454,6 +463,14 @@ def preview_link_revoke(*, link: PreviewLink, user: AbstractBaseUser) -> None:
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+
+
+def notification_preference_set(*, user: AbstractBaseUser, **kinds: bool) -> None:
+    """Turn kinds of workflow email on or off for ``user`` (see notifications.KINDS)."""
+    unknown = set(kinds) - set(notifications.KINDS)
+    if unknown:
+        raise ValueError(f"Unknown notification kinds: {sorted(unknown)}")
+    NotificationPreference.objects.update_or_create(user=user, defaults=kinds)
 
 
 def preview_link_find(token: str) -> PreviewLink | None:

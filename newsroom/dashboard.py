@@ -37,6 +37,8 @@ class Panel:
     link: Callable[[], str] | None = None
     empty: str = "Nothing here."
     limit: int = 5
+    # A panel that only warns (of failures, say) is left out while there is nothing to warn of.
+    hide_when_empty: bool = False
 
 
 _PANELS: dict[str, Panel] = {}
@@ -47,6 +49,10 @@ def register(panel: Panel) -> Panel:
     return panel
 
 
+def registered() -> list[Panel]:
+    return list(_PANELS.values())
+
+
 def panels_for(user: AbstractBaseUser) -> list[dict]:
     """The panels ``user`` sees, each with its first rows and their total, one query each."""
     shown = []
@@ -55,6 +61,8 @@ def panels_for(user: AbstractBaseUser) -> list[dict]:
             continue
         # The total rides along on every row (COUNT(*) OVER ()), so the slice stays one query.
         rows = list(panel.rows(user).annotate(panel_total=Window(Count("pk")))[: panel.limit])
+        if not rows and panel.hide_when_empty:
+            continue
         shown.append(
             {
                 "panel": panel,

@@ -202,6 +202,23 @@ else:
         f"NEWSROOM_CACHE_URL must be locmem:// or redis://host:port/db, not {CACHE_URL!r}."
     )
 
+# Workflow emails (explainers/notifications.py). Development prints them on the console.
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "newsroom@localhost")
+if os.environ.get("DJANGO_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["DJANGO_EMAIL_HOST"]
+    EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", True)
+    # A slow mail server delays the editor's step by at most this, and never fails it.
+    EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    # Production without a mail server: nothing is sent, and nothing pretends to be.
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
 # Forms shown to readers render through the site's own pack (templates/govuk/): the site's
 # markup and classes, with the GOV.UK Design System's accessible error summary and messages.
 CRISPY_ALLOWED_TEMPLATE_PACKS = ("govuk",)
