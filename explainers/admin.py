@@ -17,8 +17,12 @@ Status = Explainer.Status
 
 
 def short_time(value) -> str:
-    """A compact local time for list columns ("26 Nov 2026 14:05"), or a dash."""
-    return timezone.localtime(value).strftime("%d %b %Y %H:%M") if value else "-"
+    """A compact local time for list columns: "26 Nov 14:05", with the year when not this one."""
+    if not value:
+        return "-"
+    value = timezone.localtime(value)
+    layout = "%d %b %H:%M" if value.year == timezone.localdate().year else "%d %b %Y"
+    return value.strftime(layout)
 
 
 @admin.register(Topic)
@@ -39,7 +43,7 @@ class TopicAdmin(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
 
-class SourceInline(admin.TabularInline):
+class SourceInline(admin.StackedInline):
     model = Source
     extra = 1
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -82,7 +86,7 @@ class QueueFilter(admin.SimpleListFilter):
 class ExplainerAdmin(admin.ModelAdmin):
     form = ExplainerAdminForm
     change_list_template = "admin/explainers/explainer/change_list.html"
-    list_display = ("headline", "state", "topic", "ai_generated", "published", "updated")
+    list_display = ("headline", "state", "topic", "ai", "published", "updated")
     list_display_links = ("headline",)
     list_filter = (QueueFilter, "status", "topic", "ai_generated")
     list_select_related = ("topic", "live_revision", "scheduled_revision")
@@ -90,7 +94,6 @@ class ExplainerAdmin(admin.ModelAdmin):
     date_hierarchy = "published_at"
     ordering = ("-updated_at",)
     prepopulated_fields = {"slug": ("headline",)}
-    autocomplete_fields = ("topic",)
     readonly_fields = (
         "state",
         "published_at",
@@ -149,6 +152,10 @@ class ExplainerAdmin(admin.ModelAdmin):
         if obj.status == Status.PUBLISHED and obj.expires_at and obj.expires_at <= timezone.now():
             return "Expired"
         return label
+
+    @admin.display(description="AI", boolean=True, ordering="ai_generated")
+    def ai(self, obj):
+        return obj.ai_generated
 
     @admin.display(description="published", ordering="published_at")
     def published(self, obj):

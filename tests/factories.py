@@ -116,6 +116,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
                 history_id__in=[explainer.live_revision_id, explainer.history.latest().history_id]
             ).update(source_list=sources)
             explainer.source_list = sources
+            explainer.refresh_from_db()
 
 
 def explainer_form_data(**overrides) -> dict:
