@@ -202,6 +202,8 @@ def bench_environment(database_url: str, static_root: Path) -> dict[str, str]:
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Production requires it; the benchmarks never follow the links it makes.
+            "NEWSROOM_SITE_URL": f"http://{HOST}",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_HSTS_SECONDS": "0",

@@ -7,25 +7,79 @@ redirect saved or deleted, a publication) starts a new generation, so the next r
 renders afresh. What time alone changes (a scheduled publication coming due, an expiry)
 waits for the entry to expire after PUBLIC_CACHE_SECONDS, the lifetime a CDN is allowed too.
 
+Only real pages are stored, so no one can fill the cache by varying a request: the key is
+the path and the *canonical* values of the page's query parameters, never the Host header
+(pages link to NEWSROOM_SITE_URL instead). A known parameter written any other way
+(``?page=02``, ``?page=1``, ``?voted=x1``) is answered with a 301 to its canonical address
+or a 404, and a request with any unknown parameter is rendered but not stored.
+
 The generation lives in the cache, so every process sees a new one only when the cache is
 shared (NEWSROOM_CACHE_URL=redis://…); with the per-process default, other worker
 processes catch up within PUBLIC_CACHE_SECONDS.
 """
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.utils.cache import patch_cache_control
+from django.utils.encoding import escape_uri_path
+from django.utils.http import urlencode
 
 GENERATION_KEY = "page-generation"
-# Query parameters the pages use; any other makes the request skip the cache, so junk
-# parameters cannot fill it.
-CACHEABLE_PARAMETERS = {"page", "voted", "sent"}
+# More pages than any list will have; a longer number is no page, and int() never sees it.
+PAGE_NUMBER = re.compile(r"0*([1-9][0-9]{0,8})")
+
+
+@dataclass(frozen=True)
+class Query:
+    """The query parameters a page knows, and how to write their values canonically.
+
+    ``canonical`` takes the request's query and returns the canonical value of each known
+    parameter that should be in the address, or raises Http404 when a value names nothing.
+    """
+
+    names: tuple[str, ...]
+    canonical: Callable[[QueryDict], dict[str, str]]
+
+
+def page_number(query: QueryDict) -> dict[str, str]:
+    """``page``: a whole number from 2, without leading zeros; page 1 is the address without it.
+
+    Whether the page exists is the paginator's to say (404 past the last page). Django reads
+    the last of repeated values, and an empty one as page 1, so the canonical address does.
+    """
+    value = query.getlist("page", [""])[-1]
+    if value == "":
+        return {}
+    match = PAGE_NUMBER.fullmatch(value)
+    if match is None:
+        raise Http404("A page number is a whole number from 1, such as ?page=2.")
+    return {} if match[1] == "1" else {"page": match[1]}
+
+
+def vote_outcome(query: QueryDict) -> dict[str, str]:
+    """``voted=yes|no``, then ``sent=1``: the thanks a reader sees after voting without script.
+
+    Any other value says nothing the page shows, so the canonical address drops it.
+    """
+    voted = query.getlist("voted", [""])[-1]
+    if voted not in {"yes", "no"}:
+        return {}
+    if query.getlist("sent", [""])[-1] == "1":
+        return {"voted": voted, "sent": "1"}
+    return {"voted": voted}
+
+
+PAGED = Query(names=("page",), canonical=page_number)
+VOTE_OUTCOME = Query(names=("voted", "sent"), canonical=vote_outcome)
+NO_QUERY = Query(names=(), canonical=lambda query: {})
 
 
 def generation() -> str:
@@ -43,22 +97,56 @@ def bump(**kwargs) -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def cache_key(request: HttpRequest) -> str | None:
-    if request.method not in {"GET", "HEAD"} or not set(request.GET) <= CACHEABLE_PARAMETERS:
-        return None
-    raw = f"{generation()}|{request.get_host()}|{request.is_secure()}|{request.get_full_path()}"
+def cache_key(path: str, canonical: dict[str, str]) -> str:
+    """The key of one real page: the site, the path and canonical values, in a fixed order."""
+    raw = f"{generation()}|{settings.SITE_URL}|{path}|{urlencode(canonical)}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def public_page(view: Callable[..., HttpResponse]):
+def is_canonical(request: HttpRequest, query: Query, canonical: dict[str, str]) -> bool:
+    """Whether the request gives each known parameter once, canonically, or not at all."""
+    return all(
+        request.GET.getlist(name) == ([canonical[name]] if name in canonical else [])
+        for name in query.names
+    )
+
+
+def canonical_redirect(request: HttpRequest, query: Query, canonical: dict[str, str]):
+    """301 to the same page with the known parameters written canonically, the rest kept."""
+    others = [
+        (name, value)
+        for name, values in request.GET.lists()
+        if name not in query.names
+        for value in values
+    ]
+    encoded = urlencode([*canonical.items(), *others])
+    return HttpResponsePermanentRedirect(
+        escape_uri_path(request.path) + (f"?{encoded}" if encoded else "")
+    )
+
+
+def shared(response: HttpResponse) -> HttpResponse:
+    """Let browsers and shared caches keep the response: it is the same for every reader."""
+    patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+    return response
+
+
+def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
     """Serve ``view``'s successful responses from the cache; let shared caches keep them too.
 
-    Every reader gets the same bytes, so a CDN may keep them as well.
+    Every reader gets the same bytes, so a CDN may keep them as well. ``query`` names the
+    parameters the page knows; see the module's docstring for what is stored.
     """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        key = cache_key(request)
+        key = None
+        if request.method in {"GET", "HEAD"}:
+            canonical = query.canonical(request.GET)
+            if not is_canonical(request, query, canonical):
+                return shared(canonical_redirect(request, query, canonical))
+            if set(request.GET) <= set(query.names):
+                key = cache_key(request.path, canonical)
         hit = cache.get(key) if key else None
         if hit is not None:
             content, content_type = hit
@@ -73,8 +161,6 @@ def public_page(view: Callable[..., HttpResponse]):
                     (response.content, response["Content-Type"]),
                     timeout=settings.PUBLIC_CACHE_SECONDS,
                 )
-        if response.status_code in {200, 301}:
-            patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
-        return response
+        return shared(response) if response.status_code in {200, 301} else response
 
     return wrapper

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
+from newsroom.site import absolute_url
+
 from . import structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
@@ -16,16 +18,17 @@ from .services import preview_link_find
 UPDATE_GRACE = timedelta(minutes=5)
 
 
-def explainer_page_context(request, explainer: Explainer, content) -> dict:
+def explainer_page_context(explainer: Explainer, content) -> dict:
     """What the explainer template needs, for readers and previews alike.
 
     ``content`` is what the page shows: the approved revision readers get now, or the
     working copy of the explainer in previews. Everything a reader sees of the explainer
-    itself (text, slug, topic, image, sources) comes from it.
+    itself (text, slug, topic, image, sources) comes from it. Absolute links use the site's
+    configured address, never the request's Host, so every request gets the same page.
     """
-    url = request.build_absolute_uri(content.get_absolute_url())
+    url = absolute_url(content.get_absolute_url())
     image = content.lead_image
-    image_url = request.build_absolute_uri(image.url) if image else None
+    image_url = absolute_url(image.url) if image else None
     notices = list(explainer.notices.all()) if explainer.live_revision_id else []
     updated_at = explainer.reader_updated_at
     signed_off = bool(
@@ -131,9 +134,7 @@ class ExplainerDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            explainer_page_context(self.request, self.object, self.object.public_revision)
-        )
+        context.update(explainer_page_context(self.object, self.object.public_revision))
         # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
         # same for everyone who voted that way, so it stays as cacheable as the page.
         voted = self.request.GET.get("voted")
@@ -145,7 +146,7 @@ class ExplainerDetailView(DetailView):
 
 def render_preview(request, explainer: Explainer):
     """The working copy in the reader's design, marked as a preview and never cached or indexed."""
-    context = {**explainer_page_context(request, explainer, explainer), "preview": True}
+    context = {**explainer_page_context(explainer, explainer), "preview": True}
     response = render(request, "explainers/explainer_detail.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"
     add_never_cache_headers(response)

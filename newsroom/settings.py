@@ -2,14 +2,16 @@
 
 ``DJANGO_ENV`` picks the profile. ``development`` (the default) works with no set-up:
 debug on, SQLite under ``var/``, a secret generated once and kept in ``var/``.
-``production`` refuses to start without ``DJANGO_SECRET_KEY`` and ``DJANGO_ALLOWED_HOSTS``
-so that a forgotten variable never leaves a site running with a guessable key.
+``production`` refuses to start without ``DJANGO_SECRET_KEY``, ``DJANGO_ALLOWED_HOSTS`` and
+``NEWSROOM_SITE_URL`` so that a forgotten variable never leaves a site running with a
+guessable key or writing links to an address its readers do not use.
 """
 
 import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -60,8 +62,36 @@ def development_secret_key() -> str:
     return path.read_text().strip()
 
 
+def site_url(value: str) -> str:
+    """The scheme, host and port readers use, without a trailing slash.
+
+    Absolute links the site writes (canonical link, JSON-LD) start with it instead of the
+    request's Host header, which the client writes: any port in it would otherwise be copied
+    into pages and make each its own cache entry.
+    """
+    try:
+        parts = urlsplit(value.strip())
+        valid = (
+            parts.scheme in {"http", "https"}
+            and bool(parts.hostname)
+            and parts.username is None
+            and parts.port != 0
+            and parts.path in {"", "/"}
+            and not (parts.query or parts.fragment)
+        )
+    except ValueError:  # a port that is not a number up to 65535, or a malformed IPv6 host
+        valid = False
+    if not valid:
+        raise ImproperlyConfigured(
+            "NEWSROOM_SITE_URL must be the address readers use, scheme and host (and port if "
+            f"not the usual one) only, such as https://news.example.com, not {value!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+REQUIRED_IN_PRODUCTION = ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "NEWSROOM_SITE_URL")
 if PRODUCTION:
-    missing = [n for n in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS") if not os.environ.get(n)]
+    missing = [n for n in REQUIRED_IN_PRODUCTION if not os.environ.get(n)]
     if missing:
         raise ImproperlyConfigured(
             "DJANGO_ENV=production needs these environment variables: "
@@ -71,10 +101,13 @@ if PRODUCTION:
     SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
     DEBUG = env_bool("DJANGO_DEBUG", False)
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+    SITE_URL = site_url(os.environ["NEWSROOM_SITE_URL"])
 else:
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or development_secret_key()
     DEBUG = env_bool("DJANGO_DEBUG", True)
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
+    # `make run PORT=8080` sets NEWSROOM_SITE_URL to match the port it serves on.
+    SITE_URL = site_url(os.environ.get("NEWSROOM_SITE_URL") or "http://127.0.0.1:8000")
 
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

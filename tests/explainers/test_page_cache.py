@@ -1,11 +1,13 @@
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.urls import reverse
 
 from explainers import page_cache
 from explainers.models import Topic
 from explainers.services import explainer_publish, explainer_unpublish
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.services import redis_url
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +74,225 @@ def test_a_lost_generation_renders_afresh(client):
     Topic.objects.filter(pk=explainer.topic_id).update(name="Renamed quietly")
     cache.delete(page_cache.GENERATION_KEY)
     assert "Renamed quietly" in client.get(explainer.get_absolute_url()).text
+
+
+# What the cache stores: canonical pages only, whatever the request says.
+
+
+def cache_keys() -> list[str]:
+    """Every key the default cache holds, whatever its backend."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return [k.decode() for k in backend._cache.get_client().keys(backend.make_key("*"))]
+    return list(backend._cache)
+
+
+def stored_pages() -> int:
+    return sum(":page:" in key for key in cache_keys())
+
+
+def test_junk_query_values_do_not_fill_the_page_cache(client, live):
+    """40 requests with junk values of page, voted and sent make at most a handful of entries."""
+    home, page = reverse("explainers:list"), live.get_absolute_url()
+    junk = [
+        *((home, {"page": value}) for value in ("01", "001", "-1", "1e3", "0", "x", "1.0", "")),
+        *((home, {"page": n}) for n in range(2, 10)),
+        *((page, {"voted": f"x{n}"}) for n in range(8)),
+        *((page, {"voted": "yes", "sent": n}) for n in range(2, 10)),
+        *((page, {"voted": v}) for v in ("YES", "yes ", "1", "", "no\n", "nope", "y", "n")),
+    ]
+    assert len(junk) == 40
+    for url, query in junk:
+        assert client.get(url, query).status_code in {301, 404}
+    assert len(cache_keys()) <= 3
+
+
+def test_host_ports_do_not_fill_the_page_cache(client, live):
+    """20 requests with Host: localhost:<port> make one entry."""
+    for port in range(1, 21):
+        response = client.get(live.get_absolute_url(), HTTP_HOST=f"localhost:{port}")
+        assert response.status_code == 200
+        assert f"localhost:{port}/" not in response.text
+    assert stored_pages() == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("?page=1", "/"),
+        ("?page=", "/"),
+        ("?page=01", "/"),
+        ("?page=002", "/?page=2"),
+        ("?page=3&page=2", "/?page=2"),
+        ("?utm_source=x&page=1", "/?utm_source=x"),
+    ],
+)
+def test_a_page_number_written_another_way_redirects_to_its_address(client, query, location):
+    """Page 1, leading zeros and repeats answer 301 to the page's one address, other keys kept."""
+    ExplainerFactory.create_batch(21, published=True)
+    response = client.get("/" + query)
+    assert response.status_code == 301 and response["Location"] == location
+    assert "public" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("value", ["0", "00", "-1", "+2", "1e3", "1.0", " 2", "２", "last", "x"])
+def test_a_page_that_is_not_a_whole_number_is_404(client, published_explainer, value):
+    """A page value that is not a plain whole number from 1 answers 404, and nothing is kept."""
+    assert client.get("/", {"page": value}).status_code == 404
+    assert stored_pages() == 0
+
+
+def test_a_page_past_the_last_is_404_and_not_kept(client, published_explainer):
+    """A well-written page number past the last answers 404 and is not stored."""
+    assert client.get("/", {"page": 2}).status_code == 404
+    assert client.get("/", {"page": "9" * 9}).status_code == 404
+    assert client.get("/", {"page": "9" * 5000}).status_code == 404
+    assert stored_pages() == 0
+
+
+def test_later_pages_are_served_from_the_cache(client, django_assert_num_queries):
+    """?page=2, a real page, is kept: a repeat visit costs no query."""
+    ExplainerFactory.create_batch(21, published=True)
+    first = client.get("/", {"page": 2})
+    with django_assert_num_queries(0):
+        assert client.get("/", {"page": 2}).content == first.content
+
+
+def test_the_newer_link_on_page_two_is_the_home_page(client):
+    """Page 2 links back to /, not to ?page=1, which would only redirect."""
+    ExplainerFactory.create_batch(21, published=True)
+    assert '<a rel="prev" href="/">' in client.get("/", {"page": 2}).text
+
+
+def test_corrections_pages_are_canonical_too(client, published_explainer):
+    """The corrections list redirects ?page=1 to its address and answers 404 to junk."""
+    corrections = reverse("explainers:corrections")
+    assert client.get(corrections, {"page": 1})["Location"] == corrections
+    assert client.get(corrections, {"page": "01x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("?voted=x1", ""),
+        ("?voted=YES", ""),
+        ("?voted=yes&voted=maybe", ""),
+        ("?sent=1", ""),
+        ("?voted=x1&sent=1", ""),
+        ("?voted=no&sent=2", "?voted=no"),
+        ("?voted=yes&sent=1&sent=1", "?voted=yes&sent=1"),
+        ("?voted=no&voted=no", "?voted=no"),
+    ],
+)
+def test_a_vote_outcome_the_page_does_not_show_redirects(client, live, query, location):
+    """Unknown voted or sent values answer 301 to the page without them."""
+    response = client.get(live.get_absolute_url() + query)
+    assert response.status_code == 301
+    assert response["Location"] == live.get_absolute_url() + location
+
+
+@pytest.mark.parametrize("query", ["?voted=yes", "?voted=no", "?voted=no&sent=1"])
+def test_a_vote_outcome_is_served_from_the_cache(client, live, query, django_assert_num_queries):
+    """The pages a reader lands on after voting are real pages: a repeat costs no query."""
+    first = client.get(live.get_absolute_url() + query)
+    assert first.status_code == 200 and "Thank" in first.text
+    with django_assert_num_queries(0):
+        assert client.get(live.get_absolute_url() + query).content == first.content
+
+
+def test_parameter_order_makes_no_new_entry(client, live, django_assert_num_queries):
+    """?sent=1&voted=yes is the same page, and the same entry, as ?voted=yes&sent=1."""
+    client.get(live.get_absolute_url() + "?voted=yes&sent=1")
+    with django_assert_num_queries(0):
+        assert client.get(live.get_absolute_url() + "?sent=1&voted=yes").status_code == 200
+    assert stored_pages() == 1
+
+
+def test_page_is_not_a_parameter_of_an_explainer(client, live, django_assert_num_queries):
+    """?page=2 on an explainer is an unknown parameter: the page is rendered, never stored."""
+    assert client.get(live.get_absolute_url(), {"page": "2"}).status_code == 200
+    assert stored_pages() == 0
+
+
+def test_scheme_makes_no_new_entry(client, live, django_assert_num_queries):
+    """A page asked for over HTTPS and over HTTP is the same page and the same entry."""
+    client.get(live.get_absolute_url())
+    with django_assert_num_queries(0):
+        client.get(live.get_absolute_url(), secure=True)
+    assert stored_pages() == 1
+
+
+def test_a_path_written_another_way_makes_no_new_entry(client, live, django_assert_num_queries):
+    """A percent-encoded path names the same page, and the same entry."""
+    client.get("/explainers/approved-slug/")
+    with django_assert_num_queries(0):
+        assert client.get("/explainers/approved%2Dslug/").status_code == 200
+    assert stored_pages() == 1
+
+
+def test_head_requests_are_held_to_the_same_values(client, live):
+    """HEAD with junk values is redirected or refused like GET, and stores nothing."""
+    assert client.head(live.get_absolute_url(), {"voted": "x1"}).status_code == 301
+    assert client.head("/", {"page": "01"}).status_code == 301
+    assert client.head("/", {"page": "x"}).status_code == 404
+    assert stored_pages() == 0
+
+
+# 10,000 junk requests, on the default per-process cache and on Redis.
+
+JUNK_PAGES = ("0{n}", "00{n}", "-{n}", "{n}e3", "x{n}", "{n}.0", "{big}")
+
+
+def junk_requests(explainer, count: int):
+    """``count`` requests that vary page, voted, sent and the Host port, naming no new page."""
+    page, corrections = explainer.get_absolute_url(), reverse("explainers:corrections")
+    for n in range(count):
+        host = {"HTTP_HOST": f"localhost:{n % 65535 + 1}"}
+        value = JUNK_PAGES[n % len(JUNK_PAGES)].format(n=n, big=n + 2)
+        yield [
+            ("/", {"page": value}, host),
+            (corrections, {"page": value}, host),
+            (page, {"voted": f"x{n}"}, host),
+            (page, {"voted": ("yes", "no")[n % 2], "sent": n + 2}, host),
+            ((page, "/")[n % 2], {}, host),
+        ][n % 5]
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The default cache in Redis, under a prefix of its own, for counting what is stored."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url(),
+            "KEY_PREFIX": "page-cache-fill",
+        }
+    }
+    yield
+    caches["default"].clear()
+
+
+@pytest.fixture
+def locmem_cache(settings):
+    """The default per-process cache, big enough that evictions cannot hide what is stored."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "page-cache-fill",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+    yield
+    caches["default"].clear()
+
+
+@pytest.mark.parametrize("backend", ["locmem_cache", "redis_cache"])
+def test_ten_thousand_junk_requests_add_a_handful_of_entries(client, live, backend, request):
+    """10,000 junk values of page, voted, sent and Host port store the two real pages only."""
+    request.getfixturevalue(backend)
+    statuses = set()
+    for path, query, headers in junk_requests(live, 10_000):
+        statuses.add(client.get(path, query, **headers).status_code)
+    assert statuses == {200, 301, 404}
+    assert stored_pages() == 2
+    assert len(cache_keys()) <= 5

@@ -5,6 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from newsroom.site import absolute_url
+from tests.explainers.test_public_record import json_ld
 from tests.factories import ExplainerFactory, SourceFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +183,41 @@ def test_pages_name_an_icon_that_exists(client):
     html = client.get("/").text
     href = re.search(r'<link rel="icon" href="/static/([^"]+)"', html).group(1)
     assert finders.find(href)
+
+
+# Absolute links name the site's configured address.
+
+
+def test_links_name_the_site_url_not_the_host(client, live, settings):
+    """Canonical link and JSON-LD url, mainEntityOfPage and image start with NEWSROOM_SITE_URL."""
+    settings.SITE_URL = "https://news.example.com"
+    html = client.get(live.get_absolute_url(), HTTP_HOST="localhost:4444").text
+    page = "https://news.example.com/explainers/approved-slug/"
+    assert f'<link rel="canonical" href="{page}">' in html
+    data = json_ld(html)
+    assert data["url"] == data["mainEntityOfPage"] == page
+    assert data["image"] == "https://news.example.com" + live.image.url
+    assert "localhost" not in html
+
+
+def test_links_are_unchanged_when_the_host_is_the_site(client, live, settings):
+    """Asked for at the site's own address, a page carries the links it always did."""
+    settings.SITE_URL = "http://testserver"
+    html = client.get(live.get_absolute_url()).text
+    assert '<link rel="canonical" href="http://testserver/explainers/approved-slug/">' in html
+    assert f'"image": "http://testserver{live.image.url}"' in html
+
+
+def test_a_storage_address_for_the_image_is_kept(settings):
+    """An image a storage serves from its own address keeps that address."""
+    settings.SITE_URL = "https://news.example.com"
+    assert absolute_url("https://cdn.example/a.png") == "https://cdn.example/a.png"
+    assert absolute_url("/media/é.png") == "https://news.example.com/media/%C3%A9.png"
+
+
+def test_preview_links_name_the_site_url(admin_client, draft_explainer, settings):
+    """The staff preview's JSON-LD names the site too, not the Host it was opened on."""
+    settings.SITE_URL = "https://news.example.com"
+    url = reverse("admin:explainers_explainer_preview", args=[draft_explainer.pk])
+    html = admin_client.get(url, HTTP_HOST="localhost:4444").text
+    assert json_ld(html)["url"] == "https://news.example.com" + draft_explainer.get_absolute_url()

@@ -23,25 +23,82 @@ def manage(*args, env_overrides, tmp_path):
     )
 
 
+PRODUCTION = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-key-" + "y" * 20,
+    "DJANGO_ALLOWED_HOSTS": "news.example.com",
+    "NEWSROOM_SITE_URL": "https://news.example.com",
+}
+SITE_URL = "from django.conf import settings; print(settings.SITE_URL)"
+
+
 def test_production_refuses_to_start_without_secret_and_hosts(tmp_path):
     """Production names the missing variables and stops, without a traceback."""
     result = manage("check", env_overrides={"DJANGO_ENV": "production"}, tmp_path=tmp_path)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS" in result.stderr
+    assert "DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, NEWSROOM_SITE_URL" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_site_url(tmp_path):
+    """Production stops without NEWSROOM_SITE_URL rather than link to the request's Host."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "NEWSROOM_SITE_URL"}
+    result = manage("check", env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "needs these environment variables: NEWSROOM_SITE_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["news.example.com", "https://news.example.com/news", "https://x.example:99999", "ftp://x"],
+)
+def test_a_malformed_site_url_is_a_clear_error(tmp_path, value):
+    """A site URL that is not scheme, host and port is refused, naming the variable."""
+    result = manage(
+        "check", env_overrides={**PRODUCTION, "NEWSROOM_SITE_URL": value}, tmp_path=tmp_path
+    )
+    assert result.returncode != 0
+    assert "NEWSROOM_SITE_URL must be the address readers use" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "http://127.0.0.1:8000"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("https://news.example.com", "https://news.example.com"),
+    ],
+)
+def test_development_site_url_defaults_to_make_runs_address(tmp_path, value, expected):
+    """Development links to 127.0.0.1:8000 unless NEWSROOM_SITE_URL says otherwise."""
+    env = {} if value is None else {"NEWSROOM_SITE_URL": value}
+    result = manage("shell", "-c", SITE_URL, env_overrides=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected
+
+
+def test_make_run_links_to_the_port_it_serves_on():
+    """`make run PORT=8080` serves with NEWSROOM_SITE_URL at port 8080."""
+    result = subprocess.run(
+        ["make", "-n", "run", "PORT=8080"],
+        cwd=ROOT,
+        env={k: v for k, v in os.environ.items() if k != "NEWSROOM_SITE_URL"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    serve = result.stdout.strip().splitlines()[-1]
+    assert "runserver 127.0.0.1:8080" in serve
+    assert "NEWSROOM_SITE_URL=${NEWSROOM_SITE_URL:-http://127.0.0.1:8080}" in serve
 
 
 def test_production_passes_the_deploy_checklist(tmp_path):
-    """With its two required variables, production has no `check --deploy` warnings."""
+    """With its required variables, production has no `check --deploy` warnings."""
     result = manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        env_overrides={
-            "DJANGO_ENV": "production",
-            "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-key-" + "y" * 20,
-            "DJANGO_ALLOWED_HOSTS": "news.example.com",
-        },
+        env_overrides=PRODUCTION,
         tmp_path=tmp_path,
     )
     assert result.returncode == 0, result.stderr
