@@ -6,4 +6,7 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
 
     def ready(self):
-        from . import dashboard  # noqa: F401  (registers the analysts' panels)
+        from . import (  # noqa: F401
+            checks,  # registers the rate-limit deployment check
+            dashboard,  # registers the analysts' panels
+        )

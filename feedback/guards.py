@@ -4,16 +4,25 @@ The explainer page is cached and identical for every reader, so it cannot carry 
 token; the browser's own ``Sec-Fetch-Site`` and ``Origin`` headers say where a post came from.
 """
 
-import hashlib
-import hmac
+import ipaddress
+import re
 import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+from redis.exceptions import RedisError
 
 WINDOWS = {"s": 1, "m": 60, "h": 3600}
+# The cache alias that holds the counters and nothing else, so no other request can evict them.
+RATE_LIMIT_CACHE = "ratelimit"
+
+
+class CountersUnavailable(Exception):
+    """The shared counters cannot be reached (Redis down): no vote can be counted just now."""
 
 
 def is_cross_site(request: HttpRequest) -> bool:
@@ -35,16 +44,60 @@ def is_cross_site(request: HttpRequest) -> bool:
     return origin != own and origin not in settings.CSRF_TRUSTED_ORIGINS
 
 
-def client_key(request: HttpRequest) -> str:
-    """A keyed hash of the client's address: enough to count its posts, useless to anyone else."""
-    address = request.META.get("REMOTE_ADDR", "")
+def client_address(request: HttpRequest) -> str:
+    """The address the client connected from, as the outermost trusted proxy saw it.
+
+    Each of FEEDBACK_PROXY_COUNT proxies appends the address it got the request from to
+    FEEDBACK_CLIENT_IP_HEADER, so only that many entries from the right are theirs: anything
+    further left the client wrote, and may be anything. A header with fewer entries came
+    through fewer proxies (one was bypassed), and its left-most entry is the farthest one a
+    proxy wrote.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
     header = settings.FEEDBACK_CLIENT_IP_HEADER
-    if header:
-        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        address = forwarded.split(",")[0].strip() or address
-    return hmac.new(
-        settings.SECRET_KEY.encode(), f"client:{address}".encode(), hashlib.sha256
-    ).hexdigest()[:32]
+    if not header:
+        return remote
+    value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if not entries:
+        return remote
+    return entries[-min(settings.FEEDBACK_PROXY_COUNT, len(entries))]
+
+
+def client_network(address: str) -> str | None:
+    """What counts as one client: an IPv4 address, or an IPv6 /64; None if not an address.
+
+    One home or phone gets a whole /64 and may use any address in it, so counting IPv6
+    addresses one by one would give every reader endless fresh allowances. An IPv4-mapped
+    IPv6 address is the IPv4 client it maps.
+    """
+    # Some proxies write the port too: "203.0.113.7:41234", "[2001:db8::1]:41234".
+    bracketed = re.fullmatch(r"\[([^\]]+)\](?::\d+)?", address)
+    if bracketed:
+        address = bracketed[1]
+    elif re.fullmatch(r"[0-9.]+:\d+", address):
+        address = address.rsplit(":", 1)[0]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def client_key(request: HttpRequest) -> str:
+    """A keyed hash of the client's network: enough to count its posts, useless to anyone else.
+
+    A header entry that is no address (a misconfigured or bypassed proxy) counts as the
+    connection's own address, so junk in it is never a new client.
+    """
+    network = client_network(client_address(request)) or client_network(
+        request.META.get("REMOTE_ADDR", "")
+    )
+    return salted_hmac("feedback.client", network or "unknown", algorithm="sha256").hexdigest()[:32]
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -53,14 +106,36 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), WINDOWS[unit]
 
 
-def over_rate_limit(request: HttpRequest) -> bool:
-    """Count this post against its client's fixed window; True once the limit is passed."""
-    limit, window = parse_rate(settings.FEEDBACK_RATE_LIMIT)
-    key = f"feedback-rate:{client_key(request)}:{int(time.time() // window)}"
-    if cache.add(key, 1, timeout=window + 1):
-        return False  # the first post of a window; limits are at least 1
+def count_post(key: str, window: int) -> int:
+    """Add one to the counter ``key``, kept ``window`` seconds and more; the count so far."""
+    counters = caches[RATE_LIMIT_CACHE]
+    if isinstance(counters, RedisCache):
+        # One round trip: INCR starts a missing counter at 1, where Django's add() then incr()
+        # would take three (SET NX, EXISTS, INCR). Django's own client (private, but Django is
+        # pinned and the Redis tests cover it) and key, so cache.get() reads the same integer.
+        redis_key = counters.make_and_validate_key(key)
+        pipeline = counters._cache.get_client(redis_key, write=True).pipeline(transaction=False)
+        pipeline.incr(redis_key)
+        pipeline.expire(redis_key, window + 1)
+        try:
+            count, _ = pipeline.execute()
+        except RedisError as exc:
+            raise CountersUnavailable from exc
+        return count
     try:
-        return cache.incr(key) > limit
-    except ValueError:  # the window expired between add() and incr()
-        cache.add(key, 1, timeout=window + 1)
-        return False
+        return counters.incr(key)
+    except ValueError:  # the first post of its window
+        if counters.add(key, 1, timeout=window + 1):
+            return 1
+        return counters.incr(key)  # another thread started it first
+
+
+def over_rate_limit(request: HttpRequest) -> bool:
+    """Count this post against its client's fixed window; True once the limit is passed.
+
+    Every post counts, with or without a reader cookie and whatever it holds: a reader the
+    site has not seen yet is no fresh allowance.
+    """
+    limit, window = parse_rate(settings.FEEDBACK_RATE_LIMIT)
+    key = f"vote:{client_key(request)}:{int(time.time() // window)}"
+    return count_post(key, window) > limit

@@ -73,7 +73,7 @@ def error_response(
 
 
 def unavailable_response(request, back_url: str = "") -> HttpResponse:
-    """503 while the database cannot take votes (down, or refusing connections)."""
+    """503 while the database or the shared rate-limit counters cannot take votes."""
     logger.exception("A vote could not be read or recorded")
     response = error_response(
         request,
@@ -116,7 +116,12 @@ def vote(request, slug):
         return response
     if guards.is_cross_site(request):
         return error_response(request, 403, "Votes are accepted only from this site's pages.")
-    if guards.over_rate_limit(request):
+    try:
+        over_limit = guards.over_rate_limit(request)
+    except guards.CountersUnavailable:
+        # Uncounted votes would have no limit at all: refuse them until Redis is back.
+        return unavailable_response(request, back_url=page_url(slug))
+    if over_limit:
         response = error_response(
             request, 429, "Too many votes from your connection. Please wait a minute and try again."
         )

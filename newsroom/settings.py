@@ -223,13 +223,27 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MAX_IMAGE_UPLOAD_BYTES = env_int("NEWSROOM_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
 
 # Rate limits must be shared by every worker process in production: point this at Redis.
+# Vote counters get their own alias ("ratelimit") that only the vote endpoint writes, so no
+# number of page requests can evict a counter and so reset a client's allowance.
 CACHE_URL = os.environ.get("NEWSROOM_CACHE_URL", "locmem://")
 if CACHE_URL.startswith(("redis://", "rediss://")):
+    redis_backend = "django.core.cache.backends.redis.RedisCache"
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        "default": {"BACKEND": redis_backend, "LOCATION": CACHE_URL},
+        "ratelimit": {"BACKEND": redis_backend, "LOCATION": CACHE_URL, "KEY_PREFIX": "ratelimit"},
     }
 elif CACHE_URL == "locmem://":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    locmem_backend = "django.core.cache.backends.locmem.LocMemCache"
+    CACHES = {
+        "default": {"BACKEND": locmem_backend, "LOCATION": "pages"},
+        # One entry per client and window, written only by votes: room for 100,000 clients a
+        # window (a few tens of MB) before the oldest counters make way.
+        "ratelimit": {
+            "BACKEND": locmem_backend,
+            "LOCATION": "ratelimit",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
 else:
     raise ImproperlyConfigured(
         f"NEWSROOM_CACHE_URL must be locmem:// or redis://host:port/db, not {CACHE_URL!r}."
@@ -270,9 +284,24 @@ if not re.fullmatch(r"[1-9][0-9]*/[smh]", FEEDBACK_RATE_LIMIT):
         f"FEEDBACK_RATE_LIMIT must look like 30/m (N per s, m or h), not {FEEDBACK_RATE_LIMIT!r}."
     )
 FEEDBACK_MIN_VOTES = env_int("FEEDBACK_MIN_VOTES", 10)
-# Behind a proxy, the header holding the client's address (e.g. X-Forwarded-For); the first
-# address in it is used for rate limits, hashed.
-FEEDBACK_CLIENT_IP_HEADER = os.environ.get("FEEDBACK_CLIENT_IP_HEADER", "")
+# Behind proxies, the header they append the client's address to (e.g. X-Forwarded-For), and
+# how many of them append to it: the address that many entries from the right is the client
+# (entries further left were written by the client itself). Only a keyed hash is kept.
+FEEDBACK_CLIENT_IP_HEADER = os.environ.get("FEEDBACK_CLIENT_IP_HEADER", "").strip()
+FEEDBACK_PROXY_COUNT = env_int("FEEDBACK_PROXY_COUNT", 1)
+if FEEDBACK_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        f"FEEDBACK_PROXY_COUNT must be 1 or more, not {FEEDBACK_PROXY_COUNT}."
+    )
+if os.environ.get("FEEDBACK_PROXY_COUNT", "").strip() and not FEEDBACK_CLIENT_IP_HEADER:
+    raise ImproperlyConfigured(
+        "FEEDBACK_PROXY_COUNT needs FEEDBACK_CLIENT_IP_HEADER, the header the proxies append to."
+    )
+if FEEDBACK_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", FEEDBACK_CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(
+        "FEEDBACK_CLIENT_IP_HEADER must be a header name such as X-Forwarded-For, "
+        f"not {FEEDBACK_CLIENT_IP_HEADER!r}."
+    )
 FEEDBACK_COOKIE_NAME = "newsroom_reader"
 FEEDBACK_COOKIE_MAX_AGE = 365 * 24 * 3600
 

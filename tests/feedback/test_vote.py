@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.urls import reverse
 from hypothesis import HealthCheck, given
@@ -16,13 +15,6 @@ from tests.factories import ExplainerFactory
 pytestmark = pytest.mark.django_db
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -92,13 +92,14 @@ def test_make_run_links_to_the_port_it_serves_on():
 
 
 def test_production_passes_the_deploy_checklist(tmp_path):
-    """With its required variables, production has no `check --deploy` warnings."""
+    """With its required variables and Redis, production has no `check --deploy` warnings."""
     result = manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        env_overrides=PRODUCTION,
+        # As the README's set-up: Redis shares the rate limits (checking connects to none).
+        env_overrides={**PRODUCTION, "NEWSROOM_CACHE_URL": "redis://127.0.0.1:6379/0"},
         tmp_path=tmp_path,
     )
     assert result.returncode == 0, result.stderr
@@ -145,3 +146,37 @@ def test_connection_health_checks_are_off_unless_asked_for(tmp_path, value, expe
     result = manage("shell", "-c", code, env_overrides=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"FEEDBACK_CLIENT_IP_HEADER": "X-Forwarded-For", "FEEDBACK_PROXY_COUNT": "0"},
+            "FEEDBACK_PROXY_COUNT must be 1 or more",
+        ),
+        ({"FEEDBACK_PROXY_COUNT": "2"}, "FEEDBACK_PROXY_COUNT needs FEEDBACK_CLIENT_IP_HEADER"),
+        ({"FEEDBACK_CLIENT_IP_HEADER": "X-Forwarded-For: 1"}, "must be a header name"),
+    ],
+)
+def test_proxy_settings_that_cannot_work_stop_start_up(tmp_path, overrides, message):
+    """A proxy count of 0, a count without a header or a malformed header name is refused."""
+    result = manage("check", env_overrides=overrides, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_without_redis_warns_that_limits_are_per_process(tmp_path):
+    """`check` in production with per-process counters names feedback.W001 and Redis."""
+    result = manage(
+        "check",
+        env_overrides={
+            "DJANGO_ENV": "production",
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "news.example.com",
+            "NEWSROOM_CACHE_URL": "locmem://",
+        },
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "feedback.W001" in result.stderr and "NEWSROOM_CACHE_URL=redis://" in result.stderr
