@@ -35,6 +35,7 @@ def votable(slug: str) -> tuple[int, int] | None:
 
     Filed in the cache under the page generation, like the pages themselves, so a vote
     does not look the explainer up in the database each time and any change is seen at once.
+    Only explainers that exist are filed: a slug anyone can make up is never stored.
     """
     key = f"votable:{page_cache.generation()}:{slug}"
     found = cache.get(key)
@@ -42,9 +43,11 @@ def votable(slug: str) -> tuple[int, int] | None:
         explainer = (
             Explainer.objects.published().public_filter(slug=slug).with_public_revision().first()
         )
-        found = (explainer.pk, explainer.live_version) if explainer else ()
+        if explainer is None:
+            return None
+        found = (explainer.pk, explainer.live_version)
         cache.set(key, found, timeout=settings.PUBLIC_CACHE_SECONDS)
-    return found or None
+    return found
 
 
 def wants_json(request) -> bool:

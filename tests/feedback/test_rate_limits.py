@@ -302,3 +302,14 @@ def test_counters_unreachable_is_503_and_stores_nothing(client, live, settings):
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
     assert not Rating.objects.exists()
+
+
+def test_votes_for_made_up_slugs_store_nothing(client, settings):
+    """Posting to addresses of explainers that don't exist leaves no cache entries behind."""
+    from django.core.cache import cache
+
+    settings.FEEDBACK_RATE_LIMIT = "1000/m"
+    before = len(cache._cache)
+    for n in range(50):
+        client.post(f"/explainers/no-such-{n}/feedback/", {"useful": "yes"})
+    assert len(cache._cache) - before <= 1  # at most the page generation

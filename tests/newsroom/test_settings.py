@@ -170,12 +170,7 @@ def test_production_without_redis_warns_that_limits_are_per_process(tmp_path):
     """`check` in production with per-process counters names feedback.W001 and Redis."""
     result = manage(
         "check",
-        env_overrides={
-            "DJANGO_ENV": "production",
-            "DJANGO_SECRET_KEY": "x" * 50,
-            "DJANGO_ALLOWED_HOSTS": "news.example.com",
-            "NEWSROOM_CACHE_URL": "locmem://",
-        },
+        env_overrides={**PRODUCTION, "NEWSROOM_CACHE_URL": "locmem://"},
         tmp_path=tmp_path,
     )
     assert result.returncode == 0, result.stderr
