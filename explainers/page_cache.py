@@ -125,6 +125,25 @@ def canonical_redirect(request: HttpRequest, query: Query, canonical: dict[str, 
     )
 
 
+# Surrogate keys name what a page shows, for invalidating (and purging from a CDN) exactly
+# the pages a change affects: "explainer-<pk>" for each explainer on the page (its own page,
+# or a card in a list), "topic-<pk>" for a topic's pages, and one key per kind of list:
+# "home", "corrections", "topics", "search", "feeds", "sitemaps".
+SURROGATE_HEADERS = ("Surrogate-Key", "Cache-Tag")
+
+
+def tag(response: HttpResponse, *keys: str) -> HttpResponse:
+    """Add surrogate ``keys`` to a public response (``Surrogate-Key``, ``Cache-Tag``)."""
+    names = sorted(set(response.get("Surrogate-Key", "").split()) | set(keys))
+    response["Surrogate-Key"] = " ".join(names)
+    response["Cache-Tag"] = ",".join(names)
+    return response
+
+
+def explainer_keys(explainers) -> list[str]:
+    return [f"explainer-{explainer.pk}" for explainer in explainers]
+
+
 def shared(response: HttpResponse) -> HttpResponse:
     """Let browsers and shared caches keep the response: it is the same for every reader."""
     patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
@@ -149,16 +168,17 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
                 key = cache_key(request.path, canonical)
         hit = cache.get(key) if key else None
         if hit is not None:
-            content, content_type = hit
-            response = HttpResponse(content, content_type=content_type)
+            content, content_type, headers = hit
+            response = HttpResponse(content, content_type=content_type, headers=headers)
         else:
             response = view(request, *args, **kwargs)
             if key and response.status_code == 200:
                 if hasattr(response, "render"):
                     response.render()
+                headers = {h: response[h] for h in SURROGATE_HEADERS if h in response}
                 cache.set(
                     key,
-                    (response.content, response["Content-Type"]),
+                    (response.content, response["Content-Type"], headers),
                     timeout=settings.PUBLIC_CACHE_SECONDS,
                 )
         return shared(response) if response.status_code in {200, 301} else response

@@ -10,7 +10,7 @@ from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
 
-from . import structured_data
+from . import page_cache, structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
 
@@ -92,6 +92,14 @@ class ExplainerListView(ListView):
             .order_by("-published_at", "-pk")
         )
 
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        shown = context["explainers"]
+        topics = {
+            f"topic-{e.public_revision.topic_id}" for e in shown if e.public_revision.topic_id
+        }
+        return page_cache.tag(response, "home", *page_cache.explainer_keys(shown), *topics)
+
 
 def with_page_content(queryset):
     """What an explainer page shows besides its revision: visible notices, in order."""
@@ -110,7 +118,13 @@ class ExplainerDetailView(DetailView):
         self.object = with_page_content(published.public_filter(slug=kwargs["slug"])).first()
         if self.object is None:
             return self.old_address(kwargs["slug"])
-        return self.render_to_response(self.get_context_data(object=self.object))
+        response = self.render_to_response(self.get_context_data(object=self.object))
+        topic = self.object.public_revision.topic_id
+        return page_cache.tag(
+            response,
+            *page_cache.explainer_keys([self.object]),
+            *([f"topic-{topic}"] if topic else []),
+        )
 
     def old_address(self, slug):
         """A slug a published explainer used to have answers with a permanent redirect.
@@ -178,3 +192,8 @@ class CorrectionListView(ListView):
             .select_related("explainer__live_revision", "explainer__scheduled_revision")
             .order_by("-created_at", "-id")
         )
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        shown = [notice.explainer for notice in context["corrections"]]
+        return page_cache.tag(response, "corrections", *page_cache.explainer_keys(shown))

@@ -296,3 +296,16 @@ def test_ten_thousand_junk_requests_add_a_handful_of_entries(client, live, backe
     assert statuses == {200, 301, 404}
     assert stored_pages() == 2
     assert len(cache_keys()) <= 5
+
+
+def test_pages_name_what_they_show_in_surrogate_keys(client, live):
+    """Each public page lists the explainers, topic and list it shows, for CDN purges."""
+    keys = f"explainer-{live.pk}"
+    detail = client.get(live.get_absolute_url())
+    assert keys in detail["Surrogate-Key"].split()
+    assert f"topic-{live.topic_id}" in detail["Cache-Tag"].split(",")
+    home = client.get("/")
+    assert {"home", keys} <= set(home["Surrogate-Key"].split())
+    again = client.get("/")  # from the cache, with the same keys
+    assert again["Surrogate-Key"] == home["Surrogate-Key"]
+    assert "corrections" in client.get("/corrections/")["Surrogate-Key"].split()
