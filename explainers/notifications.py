@@ -56,7 +56,8 @@ def _send_after_commit(kind: str, recipients, subject: str, body: str) -> None:
     recipients = [user.email for user in recipients]
     if not recipients:
         return
-    subject = f"[Newsroom] {subject}"
+    # A headline is one line, but a crafted form could slip a line break in: headers have none.
+    subject = " ".join(f"[Newsroom] {subject}".split())
     # One message per person: nobody learns who else was told.
     messages = [EmailMessage(subject, body, to=[address]) for address in recipients]
 

@@ -152,3 +152,14 @@ class BrokenBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("Connection refused by the mail server")
+
+
+def test_a_line_break_in_a_headline_cannot_break_the_email(run_on_commit, people):
+    """A headline carrying a line break still makes one well-formed subject line."""
+    draft = ExplainerFactory(
+        headline="Talks\r\nBcc: victim@example.com", created_by=people["writer"]
+    )
+    run_on_commit(services.explainer_publish, explainer=draft, user=people["editor"])
+    (message,) = mail.outbox
+    assert message.subject == "[Newsroom] Published: Talks Bcc: victim@example.com"
+    assert message.recipients() == [people["writer"].email]
