@@ -1,5 +1,6 @@
 """The audit log in the admin: superusers read it; nobody adds, changes or deletes."""
 
+from axes.models import AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.utils.html import format_html_join
 
@@ -39,3 +40,8 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         return format_html_join(
             "\n", "<div><strong>{}</strong>: {}</div>", sorted(obj.details.items())
         )
+
+
+# Logins are recorded here; django-axes keeps only its failure counters (Access attempts,
+# where an administrator can unlock someone), so its two log lists would stay empty.
+admin.site.unregister([AccessLog, AccessFailureLog])

@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -164,3 +165,15 @@ def test_an_overlong_username_is_a_form_error_not_a_crash(client):
     assert response.status_code == 200
     assert "at most 150 characters" in response.content.decode()
     assert not AuditEvent.objects.filter(action="login_failed").exists()  # never tried
+
+
+def test_an_administrator_unlocks_in_the_admin(client, admin_client):
+    """Deleting the row under Axes → Access attempts lets the user in again."""
+    from axes.models import AccessAttempt
+
+    editor()
+    guess(client, "editor", 12, **ATTACKER)
+    attempt = AccessAttempt.objects.get(username="editor")
+    url = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert logged_in(log_in(client, "editor", **ATTACKER))

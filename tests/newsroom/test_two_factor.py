@@ -377,3 +377,16 @@ def test_production_requires_two_factor_by_default(tmp_path):
     assert required_with(production) == "True"
     assert required_with({}) == "False"
     assert required_with({**production, "NEWSROOM_REQUIRE_2FA": "false"}) == "False"
+
+
+def test_an_administrator_resets_a_lost_phone(client, admin_client, settings):
+    """Deleting the user's TOTP device in the admin: recorded, and they set up a new app."""
+    device = authenticator(editor())
+    url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not TOTPDevice.objects.exists()
+    event = AuditEvent.objects.get(action="two_factor_removed")
+    assert (event.actor_name, event.object_repr) == ("chief", "editor")
+    settings.REQUIRE_TWO_FACTOR = True
+    assert logged_in(log_in(client, "editor"))
+    assert client.get("/admin/")["Location"] == SETUP
