@@ -28,7 +28,6 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         LOGIN = "login", "Logged in"
         LOGIN_FAILED = "login_failed", "Login failed"
-        TWO_FACTOR_FAILED = "two_factor_failed", "Wrong authentication code"
         TWO_FACTOR_ENABLED = "two_factor_enabled", "Authenticator app set up"
         TWO_FACTOR_REMOVED = "two_factor_removed", "Authenticator app removed"
         RECOVERY_CODES = "recovery_codes", "Recovery codes generated"

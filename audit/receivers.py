@@ -10,7 +10,6 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
-from django_otp.forms import otp_verification_failed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import AuditEvent
@@ -40,7 +39,7 @@ def login_succeeded(sender, request, user, **kwargs):
 
 
 @receiver(user_login_failed, dispatch_uid="audit-login-failed")
-def login_failed(sender, credentials, request=None, **kwargs):
+def login_failed(sender, credentials, request=None, reason="", **kwargs):
     # Django has already masked the password in ``credentials``; only the name is kept.
     username = str(credentials.get(User.USERNAME_FIELD) or "")[:USERNAME_LENGTH]
     record(
@@ -49,15 +48,12 @@ def login_failed(sender, credentials, request=None, **kwargs):
         request=request,
         details={
             "username": username,
+            # The staff login form says when it was the code; otherwise Django's own check.
+            "reason": reason or "wrong username or password",
             # Set by django-axes, whose receiver runs first (it is installed before audit).
             "locked_out": bool(getattr(request, "axes_locked_out", False)),
         },
     )
-
-
-@receiver(otp_verification_failed, dispatch_uid="audit-otp-failed")
-def two_factor_failed(sender, user, **kwargs):
-    record(action=Action.TWO_FACTOR_FAILED, actor=user, obj=user)
 
 
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="audit-totp-removed")

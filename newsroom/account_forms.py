@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -68,13 +69,32 @@ class StaffLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
         cleaned = super().clean()  # the password (django-axes may refuse it first)
         user = self.get_user()
         if user is not None and accounts.has_authenticator(user):
-            self.clean_otp(user)
+            try:
+                self.clean_otp(user)
+            except forms.ValidationError as error:
+                if error.code != "token_required":
+                    self._code_failed(user)
+                raise
         return cleaned
 
+    def _code_failed(self, user):
+        """A wrong code is a failed login: django-axes counts it (so guessing codes from one
+        address ends in the same lockout as guessing passwords) and the audit log records it.
+        """
+        user_login_failed.send(
+            sender=__name__,
+            credentials={user.USERNAME_FIELD: user.get_username()},
+            request=self.request,
+            reason="wrong authentication code",
+        )
+
     def _chosen_device(self, user):
-        """The app for digits, the recovery codes otherwise; locked while it checks."""
+        """The app for 6 digits, the recovery codes otherwise; locked while it checks.
+
+        Recovery codes have 8 characters, so one made only of digits still goes to them.
+        """
         token = self.cleaned_data.get("otp_token") or ""
-        model = TOTPDevice if token.isdigit() else StaticDevice
+        model = TOTPDevice if token.isdigit() and len(token) == 6 else StaticDevice
         return model.objects.select_for_update().filter(user=user, confirmed=True).first()
 
     def _update_form(self, user):

@@ -85,8 +85,11 @@ def two_factor_view(site, request):
         form=form,
         uri=uri,
         secret=accounts.authenticator_secret(key),
-        # segno writes only a <path> in an <svg>, from the URI alone: nothing to escape.
-        qr_svg=mark_safe(segno.make(uri, error="m").svg_inline(scale=4, title="QR code")),
+        # segno writes only a <path> in an <svg>, from the URI alone: nothing to escape. A
+        # white background keeps it readable by a phone under the admin's dark theme.
+        qr_svg=mark_safe(
+            segno.make(uri, error="m").svg_inline(scale=4, light="#fff", title="QR code")
+        ),
     )
     return TemplateResponse(request, "admin/two_factor.html", context)
 

@@ -13,8 +13,10 @@ from django.http import HttpRequest
 
 
 def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    # An IPv6 zone ("fe80::1%eth0") names an interface on the server, not the client, and
+    # PostgreSQL's inet type refuses it.
     try:
-        return ipaddress.ip_address(value.strip())
+        return ipaddress.ip_address(value.strip().split("%", 1)[0])
     except ValueError:
         return None
 

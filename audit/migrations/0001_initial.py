@@ -48,7 +48,6 @@ class Migration(migrations.Migration):
                         choices=[
                             ("login", "Logged in"),
                             ("login_failed", "Login failed"),
-                            ("two_factor_failed", "Wrong authentication code"),
                             ("two_factor_enabled", "Authenticator app set up"),
                             ("two_factor_removed", "Authenticator app removed"),
                             ("recovery_codes", "Recovery codes generated"),

@@ -63,3 +63,8 @@ def test_ipv4_mapped_addresses_count_as_ipv4():
     """::ffff:203.0.113.5 is 203.0.113.5."""
     assert lockout_address(request("::ffff:203.0.113.5")) == "203.0.113.5"
     assert lockout_address(request("203.0.113.5")) == "203.0.113.5"
+
+
+def test_an_ipv6_zone_is_dropped():
+    """fe80::1%eth0 is stored as fe80::1, which every database accepts."""
+    assert client_ip(request("fe80::1%eth0")) == "fe80::1"

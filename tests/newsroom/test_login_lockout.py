@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -167,13 +168,26 @@ def test_an_overlong_username_is_a_form_error_not_a_crash(client):
     assert not AuditEvent.objects.filter(action="login_failed").exists()  # never tried
 
 
-def test_an_administrator_unlocks_in_the_admin(client, admin_client):
+def test_an_administrator_unlocks_in_the_admin(admin_client):
     """Deleting the row under Axes → Access attempts lets the user in again."""
     from axes.models import AccessAttempt
 
     editor()
+    client = Client()
     guess(client, "editor", 12, **ATTACKER)
     attempt = AccessAttempt.objects.get(username="editor")
     url = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert logged_in(log_in(client, "editor", **ATTACKER))
+
+
+def test_a_username_with_markup_is_shown_as_text(admin_client):
+    """The name typed is escaped on the lockout page and in the audit log's admin."""
+    name = "<script>alert(1)</script>"
+    response = guess(Client(), name, 5, **ATTACKER)
+    assert response.status_code == 429
+    assert name not in response.content.decode()
+    assert "&lt;script&gt;" in response.content.decode()
+    event = AuditEvent.objects.filter(action="login_failed").first()
+    page = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    assert name not in page.content.decode()

@@ -35,6 +35,10 @@ def required(settings):
     return settings
 
 
+def wrong_code(device) -> str:
+    return f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
+
+
 def later(seconds: int):
     """Travel ``seconds`` ahead, to a later time step with fresh codes."""
     return time_machine.travel(time.time() + seconds, tick=False)
@@ -71,15 +75,32 @@ def test_a_user_with_an_app_cannot_log_in_with_the_password_alone(client):
 
 
 def test_a_wrong_code_is_refused_and_recorded(client):
-    """A wrong code does not log in, and the audit log records it against the account."""
+    """A wrong code does not log in; the audit log records a failed login, saying why."""
     device = authenticator(editor())
-    wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
-    response = log_in(client, "editor", code=wrong)
+    response = log_in(client, "editor", code=wrong_code(device))
     assert response.status_code == 200
     assert "That code is not right" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    event = AuditEvent.objects.get(action="two_factor_failed")
-    assert event.actor_name == "editor"
+    event = AuditEvent.objects.get(action="login_failed")
+    assert (event.actor_name, event.details["reason"]) == ("editor", "wrong authentication code")
+
+
+def test_guessing_codes_ends_in_the_login_lockout(client, settings):
+    """Someone with the password cannot try codes without limit: wrong codes lock out too."""
+    settings.AXES_FAILURE_LIMIT = 5
+    device = authenticator(editor())
+    for _ in range(5):
+        log_in(client, "editor", code=wrong_code(device), REMOTE_ADDR="203.0.113.66")
+    response = log_in(client, "editor", code=code_for(device), REMOTE_ADDR="203.0.113.66")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_leaving_out_the_code_is_not_a_failed_login(client):
+    """Forgetting the code is the normal first step, not a failure that counts."""
+    authenticator(editor())
+    log_in(client, "editor")
+    assert not AuditEvent.objects.filter(action="login_failed").exists()
 
 
 def test_a_code_works_only_once(client):
@@ -379,7 +400,7 @@ def test_production_requires_two_factor_by_default(tmp_path):
     assert required_with({**production, "NEWSROOM_REQUIRE_2FA": "false"}) == "False"
 
 
-def test_an_administrator_resets_a_lost_phone(client, admin_client, settings):
+def test_an_administrator_resets_a_lost_phone(admin_client, settings):
     """Deleting the user's TOTP device in the admin: recorded, and they set up a new app."""
     device = authenticator(editor())
     url = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
@@ -388,5 +409,14 @@ def test_an_administrator_resets_a_lost_phone(client, admin_client, settings):
     event = AuditEvent.objects.get(action="two_factor_removed")
     assert (event.actor_name, event.object_repr) == ("chief", "editor")
     settings.REQUIRE_TWO_FACTOR = True
+    client = Client()
     assert logged_in(log_in(client, "editor"))
     assert client.get("/admin/")["Location"] == SETUP
+
+
+def test_a_recovery_code_made_only_of_digits_still_works(client):
+    """Recovery codes are 8 characters, so an all-digit one is not mistaken for the app's."""
+    user = editor()
+    authenticator(user)
+    recovery_codes(user, "23456723")
+    assert logged_in(log_in(client, "editor", code="23456723"))
