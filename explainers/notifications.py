@@ -74,7 +74,12 @@ def _send_after_commit(kind: str, recipients, subject: str, body: str) -> None:
 
 
 def _editors(kind: str, actor: AbstractBaseUser | None):
-    users = get_user_model().objects.with_perm(EDITOR_KINDS[kind], include_superusers=False)
+    users = get_user_model().objects.with_perm(
+        EDITOR_KINDS[kind],
+        include_superusers=False,
+        # Permissions come from groups and users (ModelBackend); axes' backend grants none.
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
     if actor is not None:
         users = users.exclude(pk=actor.pk)
     return _wants(users, kind)

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from audit import services as audit
+
 from . import notifications, workflow
 from .models import (
     VERSIONED_FIELDS,
@@ -85,6 +87,22 @@ def _log(
         user=user,
         comment=comment,
     )
+
+
+def _audited(explainer: Explainer) -> dict:
+    """What the audit log keeps of a workflow step: the version and the times it set."""
+    return {
+        "version": explainer.version,
+        "status": explainer.status,
+        "published_at": explainer.published_at,
+        "scheduled_at": explainer.scheduled_at,
+        "expires_at": explainer.expires_at,
+    }
+
+
+def _link(link: PreviewLink) -> dict:
+    """A preview link as the audit log keeps it: never its token."""
+    return {"link": link.pk, "label": link.label, "expires_at": link.expires_at}
 
 
 def _save(explainer: Explainer, user: AbstractBaseUser | None, fields: Iterable[str]) -> None:
@@ -181,6 +199,7 @@ def explainer_sign_off(*, explainer: Explainer, user: AbstractBaseUser, comment:
     explainer.reviewed_version = explainer.version
     _save(explainer, user, ["reviewed_by", "reviewed_at", "reviewed_version"])
     _log(explainer, Action.SIGNED_OFF, user=user, from_status=explainer.status, comment=comment)
+    audit.record(action="signed_off", actor=user, obj=explainer, details=_audited(explainer))
 
 
 def _keep_old_address(explainer: Explainer, old, new) -> None:
@@ -265,6 +284,7 @@ def explainer_publish(
         Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
         explainer.scheduled_revision = revision
         _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
+        audit.record(action="scheduled", actor=user, obj=explainer, details=_audited(explainer))
         notifications.published(explainer, actor=user, scheduled_for=at)
         return
     previous = explainer.live_revision
@@ -292,6 +312,7 @@ def explainer_publish(
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)
+    audit.record(action=action, actor=user, obj=explainer, details=_audited(explainer))
     notifications.published(explainer, actor=user, scheduled_for=at if at > now else None)
 
 
@@ -308,6 +329,9 @@ def _revoke_preview_links(explainer: Explainer, user: AbstractBaseUser | None) -
             from_status=explainer.status,
             comment=f"{revoked} active preview link{'s' if revoked != 1 else ''} stopped working.",
         )
+        audit.record(
+            action="preview_link_revoked", actor=user, obj=explainer, details={"links": revoked}
+        )
 
 
 @transaction.atomic
@@ -319,6 +343,7 @@ def explainer_unpublish(
     _settle(explainer)
     _cancel_schedule(explainer)
     _move(explainer, Status.UNPUBLISHED, Action.UNPUBLISHED, user=user, comment=comment)
+    audit.record(action="unpublished", actor=user, obj=explainer, details=_audited(explainer))
     _revoke_preview_links(explainer, user)
 
 
@@ -331,6 +356,7 @@ def explainer_archive(
     _settle(explainer)
     _cancel_schedule(explainer)
     _move(explainer, Status.ARCHIVED, Action.ARCHIVED, user=user, comment=comment)
+    audit.record(action="archived", actor=user, obj=explainer, details=_audited(explainer))
     _revoke_preview_links(explainer, user)
 
 
@@ -454,6 +480,7 @@ def preview_link_create(
         expires_at=timezone.now() + timedelta(days=days),
         created_by=user,
     )
+    audit.record(action="preview_link_created", actor=user, obj=explainer, details=_link(link))
     return link, token
 
 
@@ -463,6 +490,9 @@ def preview_link_revoke(*, link: PreviewLink, user: AbstractBaseUser) -> None:
     if link.revoked_at is None:
         link.revoked_at = timezone.now()
         link.save(update_fields=["revoked_at"])
+        audit.record(
+            action="preview_link_revoked", actor=user, obj=link.explainer, details=_link(link)
+        )
 
 
 def notification_preference_set(*, user: AbstractBaseUser, **kinds: bool) -> None:

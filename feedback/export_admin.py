@@ -10,7 +10,8 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
-from .export import export_csv, export_filename
+from .export import export_filename
+from .export_audit import audited_export, export_filters
 from .forms import ExportForm
 
 EXPORT_PERMISSION = "feedback.export_rating"
@@ -23,8 +24,14 @@ def export_view(model_admin, request):
     form = ExportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         kind = form.cleaned_data["kind"]
-        chunks = export_csv(
-            kind=kind, options=form.cleaned_data["options"], bom=form.cleaned_data["bom"]
+        chunks = audited_export(
+            kind=kind,
+            filters=export_filters(form.cleaned_data),
+            options=form.cleaned_data["options"],
+            bom=form.cleaned_data["bom"],
+            actor=request.user,
+            request=request,
+            via="admin export page",
         )
         return csv_response(chunks, kind=kind)
     adminform = helpers.AdminForm(form, list(ExportForm.FIELDSETS), {}, model_admin=model_admin)
@@ -45,7 +52,16 @@ def export_selected_ratings(modeladmin, request, queryset):
     if not request.user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied
     # The queryset goes in as a subquery: "select all" over a million rows costs no memory.
-    return csv_response(export_csv(kind="ratings", rating_ids=queryset), kind="ratings")
+    chunks = audited_export(
+        kind="ratings",
+        # The ratings list's own filters, as its address carries them.
+        filters={"selected": True, "list_filters": request.GET.urlencode()},
+        rating_ids=queryset,
+        actor=request.user,
+        request=request,
+        via="admin action",
+    )
+    return csv_response(chunks, kind="ratings")
 
 
 def csv_response(chunks, *, kind: str) -> StreamingHttpResponse:

@@ -10,6 +10,7 @@ guessable key or writing links to an address its readers do not use.
 import os
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,7 +113,8 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, with its staff login asking for an authenticator code (newsroom/admin_site.py).
+    "newsroom.apps.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -121,10 +123,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The project's own template tags (the admin's home page), before the apps it shows.
     "newsroom",
     "explainers",
     "feedback",
+    # axes before audit: its failed-login receiver marks a lockout that the audit log records.
+    "axes",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -134,9 +142,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the page that says so.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -305,6 +322,38 @@ if FEEDBACK_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", FEEDBACK_CLI
 FEEDBACK_COOKIE_NAME = "newsroom_reader"
 FEEDBACK_COOKIE_MAX_AGE = 365 * 24 * 3600
 
+# Staff accounts. Failed logins are counted per username *and* client address: a lockout
+# stops whoever is guessing one account's password from one place, while the editor it
+# belongs to can still log in from anywhere else. Counting by username alone would let
+# anyone lock every editor out with a few wrong passwords each; by address alone, one
+# office (or one proxy) would lock out all its staff. IPv6 clients count per /64.
+LOGIN_FAILURE_LIMIT = env_int("NEWSROOM_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("NEWSROOM_LOGIN_COOLOFF_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 0:
+    raise ImproperlyConfigured(
+        "NEWSROOM_LOGIN_FAILURE_LIMIT must be at least 1 and NEWSROOM_LOGIN_COOLOFF_MINUTES "
+        "at least 0 (0: locked until an administrator unlocks)."
+    )
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES) if LOGIN_COOLOFF_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "newsroom.client_ip.lockout_address"
+AXES_LOCKOUT_CALLABLE = "newsroom.accounts.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout do not push its end further away, so the time the page gives is true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Logins are in the audit log; axes keeps only its failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner on every command (a cron export would print it each run).
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+
+# Two-factor authentication (TOTP, with recovery codes). Required, when on, for superusers
+# and whoever may publish or sign off AI text (Editors); anyone on the staff may set it up.
+REQUIRE_TWO_FACTOR = env_bool("NEWSROOM_REQUIRE_2FA", PRODUCTION)
+OTP_TOTP_ISSUER = os.environ.get("NEWSROOM_TOTP_ISSUER", "Newsroom")
+RECOVERY_CODE_COUNT = 10
+
 if PRODUCTION:
     # Behind a TLS-terminating proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=true so that Django
     # trusts its X-Forwarded-Proto; DJANGO_SECURE_SSL_REDIRECT=false leaves redirects to it.
@@ -323,4 +372,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every login attempt at INFO; its warnings (failures, lockouts) suffice.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

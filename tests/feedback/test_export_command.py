@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from feedback import export_audit
 from feedback.export import BOM
-from feedback.management.commands import export_feedback
 from tests.factories import ExplainerFactory
 from tests.feedback.factories import RatingFactory
 
@@ -83,7 +83,7 @@ def test_file_replaced_only_when_complete(tmp_path, monkeypatch):
         yield b"id,created_at\n"
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(export_feedback, "export_csv", failing_export)
+    monkeypatch.setattr(export_audit, "export_csv", failing_export)
     with pytest.raises(RuntimeError):
         run("--kind", "ratings", "-o", str(target))
     assert target.read_text() == "previous export"

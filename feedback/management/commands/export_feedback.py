@@ -8,7 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.export import KINDS, count_rows, export_csv
+from feedback.export import KINDS, count_rows
+from feedback.export_audit import audited_export, export_filters
 from feedback.forms import ExportForm
 
 # The command-line option behind each of ExportForm's fields, to name it in an error.
@@ -80,7 +81,14 @@ class Command(BaseCommand):
         if self.stderr.isatty():
             total = count_rows(kind=kind, options=export_options)
             progress = ProgressLine(self.stderr, total)
-        chunks = export_csv(kind=kind, options=export_options, bom=bom, progress=progress)
+        chunks = audited_export(
+            kind=kind,
+            filters=export_filters(form.cleaned_data),
+            options=export_options,
+            bom=bom,
+            progress=progress,
+            via=f"export_feedback command to {output or 'standard output'}",
+        )
         try:
             if output:
                 _write_file(Path(output), chunks)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class NewsroomConfig(AppConfig):
+    """The project itself, as an app: its template tags (the admin's home page)."""
+
+    default = True
+    name = "newsroom"
+
+
+class NewsroomAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the site that asks staff for a second factor."""
+
+    default = False
+    default_site = "newsroom.admin_site.NewsroomAdminSite"

@@ -1,0 +1,70 @@
+import pytest
+from django.test import RequestFactory
+
+from newsroom.client_ip import client_ip, lockout_address
+
+
+def request(remote="198.51.100.1", forwarded=None):
+    extra = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().get("/", **extra)
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    settings.FEEDBACK_CLIENT_IP_HEADER = "X-Forwarded-For"
+    return settings
+
+
+def test_the_connection_address_by_default(settings):
+    """Without a configured header, a forwarded address is ignored."""
+    settings.FEEDBACK_CLIENT_IP_HEADER = ""
+    assert client_ip(request(forwarded="192.0.2.9")) == "198.51.100.1"
+
+
+def test_behind_one_proxy_the_rightmost_address(behind_proxy):
+    """The proxy appends the address it saw; whatever the client wrote before it is ignored."""
+    assert client_ip(request("10.0.0.2", "192.0.2.9, 203.0.113.5")) == "203.0.113.5"
+
+
+def test_behind_two_proxies_the_second_from_the_right(behind_proxy):
+    """FEEDBACK_PROXY_COUNT=2: the address two places from the right."""
+    behind_proxy.FEEDBACK_PROXY_COUNT = 2
+    assert client_ip(request("10.0.0.2", "192.0.2.9, 203.0.113.5, 10.0.0.1")) == "203.0.113.5"
+
+
+def test_fewer_addresses_than_proxies_uses_the_connection(behind_proxy):
+    """A request that did not come through every proxy: nothing in the header is trusted."""
+    behind_proxy.FEEDBACK_PROXY_COUNT = 2
+    assert client_ip(request("10.0.0.2", "192.0.2.9")) == "10.0.0.2"
+
+
+@pytest.mark.parametrize("forwarded", ["", "not-an-address", "203.0.113.5:443", " , "])
+def test_an_unusable_header_uses_the_connection(behind_proxy, forwarded):
+    """A missing, empty or malformed header falls back to the connection's address."""
+    assert client_ip(request("10.0.0.2", forwarded)) == "10.0.0.2"
+
+
+def test_no_usable_address_at_all_is_none():
+    """No address is better than a made-up one."""
+    assert client_ip(request(remote="")) is None
+
+
+def test_ipv6_failures_count_per_slash_64():
+    """Two addresses of one /64 are one client to the login lockout."""
+    first = lockout_address(request("2001:db8:1:2::1"))
+    second = lockout_address(request("2001:db8:1:2:abcd:ef01:2345:6789"))
+    assert first == second == "2001:db8:1:2::"
+    assert lockout_address(request("2001:db8:1:3::1")) != first
+
+
+def test_ipv4_mapped_addresses_count_as_ipv4():
+    """::ffff:203.0.113.5 is 203.0.113.5."""
+    assert lockout_address(request("::ffff:203.0.113.5")) == "203.0.113.5"
+    assert lockout_address(request("203.0.113.5")) == "203.0.113.5"
+
+
+def test_an_ipv6_zone_is_dropped():
+    """fe80::1%eth0 is stored as fe80::1, which every database accepts."""
+    assert client_ip(request("fe80::1%eth0")) == "fe80::1"
