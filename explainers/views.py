@@ -108,6 +108,18 @@ def with_page_content(queryset):
     )
 
 
+def own_next_change(explainer: Explainer):
+    """When time alone next changes a published explainer's page: its expiry or its changes.
+
+    Nothing else the page shows depends on time, so its page need not ask for the whole site's.
+    """
+    now = timezone.now()
+    times = [explainer.expires_at]
+    if explainer.scheduled_revision_id:
+        times.append(explainer.scheduled_at)
+    return min((when for when in times if when is not None and when > now), default=None)
+
+
 class ExplainerDetailView(DetailView):
     """An explainer as readers see it: the approved revision, never a pending edit."""
 
@@ -120,6 +132,7 @@ class ExplainerDetailView(DetailView):
             return self.old_address(kwargs["slug"])
         response = self.render_to_response(self.get_context_data(object=self.object))
         topic = self.object.public_revision.topic_id
+        page_cache.fresh_until(response, own_next_change(self.object))
         return page_cache.tag(
             response,
             *page_cache.explainer_keys([self.object]),

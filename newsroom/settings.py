@@ -273,6 +273,9 @@ CRISPY_TEMPLATE_PACK = "govuk"
 
 # How long shared caches (a CDN) may keep a public explainer page or the home page.
 PUBLIC_CACHE_SECONDS = env_int("NEWSROOM_PUBLIC_CACHE_SECONDS", 60)
+# How long a CDN may keep them (Surrogate-Control, CDN-Cache-Control): longer once it is purged
+# on change (NEWSROOM_PURGE_BACKEND). Neither lifetime runs past a scheduled publication/expiry.
+CDN_CACHE_SECONDS = env_int("NEWSROOM_CDN_CACHE_SECONDS", PUBLIC_CACHE_SECONDS)
 EXPLAINERS_PER_PAGE = 20
 
 # Reader feedback. The rate limit is "N/s", "N/m" or "N/h" per client (a keyed hash of the
