@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -166,6 +167,38 @@ def fresh_until(response: HttpResponse, when: datetime | None) -> HttpResponse:
     """
     response.page_changes_at = when
     return response
+
+
+def code_stamp() -> str:
+    """What the running code renders with: templates and Python files, by size and mtime.
+
+    Part of every rendered body's key, so a deploy that changes how pages look never serves
+    bodies rendered by the old code. Worked out once per process; the same in every process.
+    """
+    global CODE_STAMP
+    if CODE_STAMP is None:
+        digest = hashlib.sha256()
+        for folder in ("templates", "explainers", "feedback", "newsroom"):
+            for path in sorted(Path(settings.BASE_DIR, folder).rglob("*")):
+                if path.suffix in {".html", ".py", ".txt"} and path.is_file():
+                    stat = path.stat()
+                    digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        CODE_STAMP = digest.hexdigest()[:16]
+    return CODE_STAMP
+
+
+CODE_STAMP: str | None = None
+BODY_SECONDS = 24 * 60 * 60
+
+
+def body_key(*shown: object) -> str:
+    """The key of a rendered body: everything the page ``shown`` (as reprs), the site, the code.
+
+    Bodies are filed under what they show rather than under versions, so a page whose keys were
+    invalidated but whose content is the same is served again without rendering it.
+    """
+    raw = repr((settings.SITE_URL, code_stamp(), *shown))
+    return "body:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def cache_key(path: str, canonical: dict[str, str]) -> str:
