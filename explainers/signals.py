@@ -43,7 +43,8 @@ def changed(keys: set[str]) -> None:
         page_cache.invalidate(*keys)
         page_cache.keys_changed.send(sender=Explainer, keys=sorted(keys))
 
-    transaction.on_commit(committed)
+    # robust: the change is committed; a failing purge queue must not turn the save into a 500.
+    transaction.on_commit(committed, robust=True)
 
 
 def explainer_public_keys(explainer: Explainer) -> set[str]:

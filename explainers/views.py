@@ -199,7 +199,11 @@ class ExplainerDetailView(DetailView):
         )
         if explainer is None:
             raise Http404("No explainer at this address.")
-        return HttpResponsePermanentRedirect(explainer.get_absolute_url())
+        # Tagged: a CDN keeps the redirect, and must drop it if the slug comes back.
+        return page_cache.tag(
+            HttpResponsePermanentRedirect(explainer.get_absolute_url()),
+            *page_cache.explainer_keys([explainer]),
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
