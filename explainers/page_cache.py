@@ -1,11 +1,19 @@
-"""A server-side cache of rendered reader pages.
+"""A server-side cache of rendered reader pages, invalidated by what each page shows.
 
 Reader pages are the same for everyone, so each is rendered once and then served from
-Django's cache without touching the database. Every cached page is filed under the current
-*generation*; any write that readers could see (an explainer, source, topic, notice or
-redirect saved or deleted, a publication) starts a new generation, so the next request
-renders afresh. What time alone changes (a scheduled publication coming due, an expiry)
-waits for the entry to expire after PUBLIC_CACHE_SECONDS, the lifetime a CDN is allowed too.
+Django's cache without touching the database. Each page names what it shows in surrogate keys
+(``tag()``: ``explainer-<pk>``, ``topic-<pk>``, one key per kind of list), and each key has a
+*version* in the cache. A stored page remembers the versions of its keys; a change readers
+could see gives new versions to exactly the keys it affects (``invalidate()``, called by
+explainers/signals.py), so only the pages showing what changed are rendered again. A hit reads
+the page and its keys' versions (two cache reads) and no database row.
+
+Time changes pages too (a scheduled publication coming due, an expiry, scheduled changes),
+with no write to announce it. So a page is kept, on the server and by browsers and CDNs
+(``Cache-Control``, ``Surrogate-Control``, ``CDN-Cache-Control``), no later than the next such
+time that could change it: the view may say when (``fresh_until()``), otherwise one query on
+a miss finds the next such time among all explainers (``next_change()``). A stored page knows
+its deadline and is not served past it, whatever the cache's own expiry does.
 
 Only real pages are stored, so no one can fill the cache by varying a request: the key is
 the path and the *canonical* values of the page's query parameters, never the Host header
@@ -13,26 +21,33 @@ the path and the *canonical* values of the page's query parameters, never the Ho
 (``?page=02``, ``?page=1``, ``?voted=x1``) is answered with a 301 to its canonical address
 or a 404, and a request with any unknown parameter is rendered but not stored.
 
-The generation lives in the cache, so every process sees a new one only when the cache is
-shared (NEWSROOM_CACHE_URL=redis://…); with the per-process default, other worker
-processes catch up within PUBLIC_CACHE_SECONDS.
+The versions live in the cache, so every process sees a change at once only when the cache
+is shared (NEWSROOM_CACHE_URL=redis://…); with the per-process default, other worker
+processes catch up within PUBLIC_CACHE_SECONDS. A version the cache lost counts as changed.
 """
 
 import hashlib
+import math
 import re
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Min, Q
+from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 
-GENERATION_KEY = "page-generation"
+VERSION_PREFIX = "surrogate-version:"
 # More pages than any list will have; a longer number is no page, and int() never sees it.
 PAGE_NUMBER = re.compile(r"0*([1-9][0-9]{0,8})")
 
@@ -82,24 +97,113 @@ VOTE_OUTCOME = Query(names=("voted", "sent"), canonical=vote_outcome)
 NO_QUERY = Query(names=(), canonical=lambda query: {})
 
 
-def generation() -> str:
-    current = cache.get(GENERATION_KEY)
-    if current is None:
-        current = uuid.uuid4().hex
-        # add(), not set(): two processes starting a generation at once agree on one.
-        if not cache.add(GENERATION_KEY, current, timeout=None):
-            current = cache.get(GENERATION_KEY) or current
+# Sent after a change has committed, with the surrogate keys it affects: a CDN purger listens.
+keys_changed = Signal()
+
+
+def new_version() -> str:
+    """A version stamped with when it was made, so a render that overlapped it can tell."""
+    return f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+
+
+def version_time(version: str) -> int:
+    return int(version.split("-", 1)[0])
+
+
+def invalidate(*keys: str) -> None:
+    """Every page showing any of ``keys`` is stale from now on."""
+    if keys:
+        version = new_version()
+        cache.set_many({VERSION_PREFIX + key: version for key in keys}, timeout=None)
+
+
+def versions(keys: Iterable[str]) -> dict[str, str]:
+    """The current version of each of ``keys`` the cache holds (one read)."""
+    found = cache.get_many([VERSION_PREFIX + key for key in keys])
+    return {name[len(VERSION_PREFIX) :]: value for name, value in found.items()}
+
+
+def settle_versions(keys: Iterable[str]) -> dict[str, str]:
+    """The current version of each of ``keys``, giving one to each key that has none.
+
+    A key without a version was never changed since the cache started (or the cache lost it):
+    its new version is stamped 0, since no render in progress can have read stale data for it.
+    """
+    keys = list(keys)
+    current = versions(keys)
+    missing = [key for key in keys if key not in current]
+    if missing:
+        for key in missing:
+            # add(), not set(): two processes giving a key its first version agree on one.
+            cache.add(VERSION_PREFIX + key, f"0-{uuid.uuid4().hex[:8]}", timeout=None)
+        current.update(versions(missing))
     return current
 
 
-def bump(**kwargs) -> None:
-    """Start a new generation: every cached page is stale from now on."""
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+def next_change(after: datetime) -> datetime | None:
+    """The next time after ``after`` that time alone changes what readers see (one query).
+
+    A publication, an expiry or scheduled changes coming due; any of them can change a list.
+    """
+    from .models import Explainer
+
+    published = Q(status=Explainer.Status.PUBLISHED)
+    found = Explainer.objects.filter(live_revision__isnull=False).aggregate(
+        publish=Min("published_at", filter=published & Q(published_at__gt=after)),
+        expire=Min("expires_at", filter=published & Q(expires_at__gt=after)),
+        change=Min(
+            "scheduled_at", filter=Q(scheduled_revision__isnull=False, scheduled_at__gt=after)
+        ),
+    )
+    times = [when for when in found.values() if when is not None]
+    return min(times) if times else None
+
+
+def fresh_until(response: HttpResponse, when: datetime | None) -> HttpResponse:
+    """Say that time alone changes ``response`` no sooner than ``when`` (None: never).
+
+    A view that knows (an explainer's page depends on its own times only) saves the query
+    ``next_change()`` would make.
+    """
+    response.page_changes_at = when
+    return response
+
+
+def code_stamp() -> str:
+    """What the running code renders with: templates and Python files, by size and mtime.
+
+    Part of every rendered body's key, so a deploy that changes how pages look never serves
+    bodies rendered by the old code. Worked out once per process; the same in every process.
+    """
+    global CODE_STAMP
+    if CODE_STAMP is None:
+        digest = hashlib.sha256()
+        for folder in ("templates", "explainers", "feedback", "newsroom"):
+            for path in sorted(Path(settings.BASE_DIR, folder).rglob("*")):
+                if path.suffix in {".html", ".py", ".txt"} and path.is_file():
+                    stat = path.stat()
+                    digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        CODE_STAMP = digest.hexdigest()[:16]
+    return CODE_STAMP
+
+
+CODE_STAMP: str | None = None
+BODY_SECONDS = 24 * 60 * 60
+
+
+def body_key(*shown: object) -> str:
+    """The key of a rendered body: everything the page ``shown`` (as reprs), the site, the code.
+
+    Bodies are filed under what they show rather than under versions, so a page whose keys were
+    invalidated but whose content is the same is served again without rendering it.
+    """
+    raw = repr((settings.SITE_URL, code_stamp(), *shown))
+    return "body:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def cache_key(path: str, canonical: dict[str, str]) -> str:
     """The key of one real page: the site, the path and canonical values, in a fixed order."""
-    raw = f"{generation()}|{settings.SITE_URL}|{path}|{urlencode(canonical)}"
+    raw = f"{settings.SITE_URL}|{path}|{urlencode(canonical)}"
     return "page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -144,17 +248,71 @@ def explainer_keys(explainers) -> list[str]:
     return [f"explainer-{explainer.pk}" for explainer in explainers]
 
 
-def shared(response: HttpResponse) -> HttpResponse:
-    """Let browsers and shared caches keep the response: it is the same for every reader."""
-    patch_cache_control(response, public=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+def shared(response: HttpResponse, *, changes_at: float | None = None) -> HttpResponse:
+    """Let browsers and shared caches keep the response: it is the same for every reader.
+
+    Browsers may keep it PUBLIC_CACHE_SECONDS, a CDN (``Surrogate-Control`` for Fastly and
+    Varnish, ``CDN-Cache-Control`` for Cloudflare) CDN_CACHE_SECONDS, since it is purged on
+    change; neither past ``changes_at`` (seconds since the epoch), when time alone changes it.
+    """
+    browser, cdn = settings.PUBLIC_CACHE_SECONDS, settings.CDN_CACHE_SECONDS
+    if changes_at is not None:
+        left = max(0, math.floor(changes_at - time.time()))
+        browser, cdn = min(browser, left), min(cdn, left)
+    patch_cache_control(response, public=True, max_age=browser)
+    response["Surrogate-Control"] = f"max-age={cdn}"
+    response["CDN-Cache-Control"] = f"max-age={cdn}"
     return response
+
+
+def cached_response(key: str) -> HttpResponse | None:
+    """The stored page at ``key`` if it is still fresh and none of its keys changed since."""
+    entry = cache.get(key)
+    if entry is None or time.time() >= entry["until"]:
+        return None
+    if versions(entry["versions"]) != entry["versions"]:
+        return None
+    response = HttpResponse(
+        entry["content"], content_type=entry["content_type"], headers=entry["headers"]
+    )
+    return shared(response, changes_at=entry["changes_at"])
+
+
+def store(key: str, response: HttpResponse, *, started_ns: int, changes_at: float | None):
+    """Keep ``response`` under ``key`` with the versions of its surrogate keys.
+
+    Not kept: a page without keys (nothing could invalidate it), a page already due to change,
+    and a page one of whose keys changed after its render began (it may show the old data).
+    """
+    names = response.get("Surrogate-Key", "").split()
+    now = time.time()
+    until = now + settings.PUBLIC_CACHE_SECONDS
+    if changes_at is not None:
+        until = min(until, changes_at)
+    if not names or until <= now:
+        return
+    current = settle_versions(names)
+    if any(version_time(version) > started_ns for version in current.values()):
+        return
+    entry = {
+        "content": response.content,
+        "content_type": response["Content-Type"],
+        "headers": {h: response[h] for h in SURROGATE_HEADERS if h in response},
+        "versions": current,
+        "until": until,
+        "changes_at": changes_at,
+    }
+    cache.set(key, entry, timeout=math.ceil(until - now))
+
+
+UNKNOWN = object()
 
 
 def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
     """Serve ``view``'s successful responses from the cache; let shared caches keep them too.
 
     Every reader gets the same bytes, so a CDN may keep them as well. ``query`` names the
-    parameters the page knows; see the module's docstring for what is stored.
+    parameters the page knows; see the module's docstring for what is stored and how long.
     """
 
     @wraps(view)
@@ -166,21 +324,23 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
                 return shared(canonical_redirect(request, query, canonical))
             if set(request.GET) <= set(query.names):
                 key = cache_key(request.path, canonical)
-        hit = cache.get(key) if key else None
-        if hit is not None:
-            content, content_type, headers = hit
-            response = HttpResponse(content, content_type=content_type, headers=headers)
-        else:
-            response = view(request, *args, **kwargs)
-            if key and response.status_code == 200:
-                if hasattr(response, "render"):
-                    response.render()
-                headers = {h: response[h] for h in SURROGATE_HEADERS if h in response}
-                cache.set(
-                    key,
-                    (response.content, response["Content-Type"], headers),
-                    timeout=settings.PUBLIC_CACHE_SECONDS,
-                )
-        return shared(response) if response.status_code in {200, 301} else response
+                hit = cached_response(key)
+                if hit is not None:
+                    return hit
+        started_ns, started = time.time_ns(), timezone.now()
+        response = view(request, *args, **kwargs)
+        if response.status_code == 301:
+            return shared(response)
+        if response.status_code != 200:
+            return response
+        if hasattr(response, "render"):
+            response.render()
+        changes = getattr(response, "page_changes_at", UNKNOWN)
+        if changes is UNKNOWN:
+            changes = next_change(after=started)
+        changes_at = changes.timestamp() if changes is not None else None
+        if key:
+            store(key, response, started_ns=started_ns, changes_at=changes_at)
+        return shared(response, changes_at=changes_at)
 
     return wrapper

@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.core.cache import cache
+from django.db.models import Max, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -101,11 +102,34 @@ class ExplainerListView(ListView):
         return page_cache.tag(response, "home", *page_cache.explainer_keys(shown), *topics)
 
 
+def visible_notices() -> Prefetch:
+    return Prefetch("notices", queryset=Notice.objects.visible())
+
+
 def with_page_content(queryset):
     """What an explainer page shows besides its revision: visible notices, in order."""
-    return queryset.with_public_revision().prefetch_related(
-        Prefetch("notices", queryset=Notice.objects.visible())
-    )
+    return queryset.with_public_revision().prefetch_related(visible_notices())
+
+
+# Notices are only ever added or hidden: the newest id and the latest hiding time change
+# whenever what a page shows of them does. Subqueries, so the page's one query carries them.
+_notices = Notice.objects.filter(explainer=OuterRef("pk")).order_by().values("explainer")
+NOTICE_STAMPS = {
+    "latest_notice": Subquery(_notices.annotate(stamp=Max("id")).values("stamp")),
+    "latest_hidden_notice": Subquery(_notices.annotate(stamp=Max("hidden_at")).values("stamp")),
+}
+
+
+def own_next_change(explainer: Explainer):
+    """When time alone next changes a published explainer's page: its expiry or its changes.
+
+    Nothing else the page shows depends on time, so its page need not ask for the whole site's.
+    """
+    now = timezone.now()
+    times = [explainer.expires_at]
+    if explainer.scheduled_revision_id:
+        times.append(explainer.scheduled_at)
+    return min((when for when in times if when is not None and when > now), default=None)
 
 
 class ExplainerDetailView(DetailView):
@@ -114,17 +138,48 @@ class ExplainerDetailView(DetailView):
     template_name = "explainers/explainer_detail.html"
 
     def get(self, request, *args, **kwargs):
-        published = Explainer.objects.published()
-        self.object = with_page_content(published.public_filter(slug=kwargs["slug"])).first()
+        published = Explainer.objects.published().with_public_revision()
+        self.object = published.public_filter(slug=kwargs["slug"]).annotate(**NOTICE_STAMPS).first()
         if self.object is None:
             return self.old_address(kwargs["slug"])
-        response = self.render_to_response(self.get_context_data(object=self.object))
+        context = {"object": self.object}
+        body = page_cache.body_key("explainer", *self.shown(), *self.vote_outcome().items())
+        content = cache.get(body)
+        if content is None:
+            prefetch_related_objects([self.object], visible_notices())
+            response = self.render_to_response(self.get_context_data(**context)).render()
+            cache.set(body, response.content, timeout=page_cache.BODY_SECONDS)
+        else:
+            # The same approved version, notices and times: the body rendered last time.
+            response = HttpResponse(content)
         topic = self.object.public_revision.topic_id
+        page_cache.fresh_until(response, own_next_change(self.object))
         return page_cache.tag(
             response,
             *page_cache.explainer_keys([self.object]),
             *([f"topic-{topic}"] if topic else []),
         )
+
+    def shown(self) -> tuple:
+        """Everything of the explainer its page shows, for the rendered body's key."""
+        explainer, revision = self.object, self.object.public_revision
+        topic = revision.topic
+        return (
+            revision.history_id,
+            topic and (topic.pk, topic.name, topic.slug),
+            explainer.published_at,
+            explainer.reader_updated_at,
+            explainer.latest_notice,
+            explainer.latest_hidden_notice,
+        )
+
+    def vote_outcome(self) -> dict:
+        # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
+        # same for everyone who voted that way, so it stays as cacheable as the page.
+        voted = self.request.GET.get("voted")
+        if voted not in {"yes", "no"}:
+            return {}
+        return {"voted": voted, "sent": self.request.GET.get("sent") == "1"}
 
     def old_address(self, slug):
         """A slug a published explainer used to have answers with a permanent redirect.
@@ -144,17 +199,16 @@ class ExplainerDetailView(DetailView):
         )
         if explainer is None:
             raise Http404("No explainer at this address.")
-        return HttpResponsePermanentRedirect(explainer.get_absolute_url())
+        # Tagged: a CDN keeps the redirect, and must drop it if the slug comes back.
+        return page_cache.tag(
+            HttpResponsePermanentRedirect(explainer.get_absolute_url()),
+            *page_cache.explainer_keys([explainer]),
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(explainer_page_context(self.object, self.object.public_revision))
-        # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
-        # same for everyone who voted that way, so it stays as cacheable as the page.
-        voted = self.request.GET.get("voted")
-        if voted in {"yes", "no"}:
-            context["voted"] = voted
-            context["sent"] = self.request.GET.get("sent") == "1"
+        context.update(self.vote_outcome())
         return context
 
 

@@ -33,11 +33,13 @@ logger = logging.getLogger(__name__)
 def votable(slug: str) -> tuple[int, int] | None:
     """(id, version readers see) of the published explainer at ``slug``, or None.
 
-    Filed in the cache under the page generation, like the pages themselves, so a vote
-    does not look the explainer up in the database each time and any change is seen at once.
+    Filed in the cache under the version of the "home" key, which every change to what is
+    published gives a new version (page_cache), so a vote does not look the explainer up in
+    the database each time and any change is seen at once.
     Only explainers that exist are filed: a slug anyone can make up is never stored.
     """
-    key = f"votable:{page_cache.generation()}:{slug}"
+    version = page_cache.settle_versions(["home"])["home"]
+    key = f"votable:{version}:{slug}"
     found = cache.get(key)
     if found is None:
         explainer = (

@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     # axes before audit: its failed-login receiver marks a lockout that the audit log records.
     "axes",
     "audit",
+    "cdn",
 ]
 
 MIDDLEWARE = [
@@ -290,6 +291,38 @@ CRISPY_TEMPLATE_PACK = "govuk"
 
 # How long shared caches (a CDN) may keep a public explainer page or the home page.
 PUBLIC_CACHE_SECONDS = env_int("NEWSROOM_PUBLIC_CACHE_SECONDS", 60)
+# How long a CDN may keep them (Surrogate-Control, CDN-Cache-Control): longer once it is purged
+# on change (NEWSROOM_PURGE_BACKEND). Neither lifetime runs past a scheduled publication/expiry.
+CDN_CACHE_SECONDS = env_int("NEWSROOM_CDN_CACHE_SECONDS", PUBLIC_CACHE_SECONDS)
+
+# Which CDN `manage.py run_purger` purges of the pages a change affects (cdn/backends.py);
+# empty (the default) queues nothing, so `make run` needs no CDN and no worker.
+PURGE_BACKEND = os.environ.get("NEWSROOM_PURGE_BACKEND", "")
+PURGE_SETTINGS = {
+    "": (),
+    "varnish": ("NEWSROOM_VARNISH_URLS",),
+    "fastly": ("NEWSROOM_FASTLY_SERVICE_ID", "NEWSROOM_FASTLY_API_TOKEN"),
+    "cloudflare": ("NEWSROOM_CLOUDFLARE_ZONE_ID", "NEWSROOM_CLOUDFLARE_API_TOKEN"),
+}
+if PURGE_BACKEND not in PURGE_SETTINGS:
+    raise ImproperlyConfigured(
+        "NEWSROOM_PURGE_BACKEND must be empty, varnish, fastly or cloudflare, "
+        f"not {PURGE_BACKEND!r}."
+    )
+missing_purge_settings = [
+    name for name in PURGE_SETTINGS[PURGE_BACKEND] if not os.environ.get(name)
+]
+if missing_purge_settings:
+    raise ImproperlyConfigured(
+        f"NEWSROOM_PURGE_BACKEND={PURGE_BACKEND} needs {', '.join(missing_purge_settings)}."
+    )
+VARNISH_URLS = env_list("NEWSROOM_VARNISH_URLS")
+FASTLY_API_URL = os.environ.get("NEWSROOM_FASTLY_API_URL", "https://api.fastly.com")
+FASTLY_SERVICE_ID = os.environ.get("NEWSROOM_FASTLY_SERVICE_ID", "")
+FASTLY_API_TOKEN = os.environ.get("NEWSROOM_FASTLY_API_TOKEN", "")
+CLOUDFLARE_API_URL = os.environ.get("NEWSROOM_CLOUDFLARE_API_URL", "https://api.cloudflare.com")
+CLOUDFLARE_ZONE_ID = os.environ.get("NEWSROOM_CLOUDFLARE_ZONE_ID", "")
+CLOUDFLARE_API_TOKEN = os.environ.get("NEWSROOM_CLOUDFLARE_API_TOKEN", "")
 EXPLAINERS_PER_PAGE = 20
 
 # Reader feedback. The rate limit is "N/s", "N/m" or "N/h" per client (a keyed hash of the
