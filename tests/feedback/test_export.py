@@ -274,6 +274,11 @@ def test_full_width_and_zero_width_tricks_are_neutralised():
     ]
 
 
+def test_no_reason_needs_neutralising():
+    """Every reason is left as it is, which lets the COPY path skip neutralising reasons."""
+    assert [neutralise(reason) for reason in Reason.values] == Reason.values
+
+
 TRICKY = st.text(
     alphabet=st.sampled_from(list("ab1;,\"'\t\r\n" + UNSEEN + "".join(FORMULA_STARTS))),
     max_size=12,
