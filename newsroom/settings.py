@@ -15,6 +15,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from newsroom.private_files import create_private_file, private_directory
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEWSROOM_VAR_DIR", BASE_DIR / "var"))
 
@@ -52,12 +54,11 @@ def env_list(name: str) -> list[str]:
 
 
 def development_secret_key() -> str:
-    """Generate the development key once, so sessions survive restarts of ``make run``."""
+    """Generate the development key once, so sessions survive restarts of ``make run``; only
+    its owner may read the file, from the moment it exists."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        create_private_file(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -73,6 +74,9 @@ if PRODUCTION:
     DEBUG = env_bool("DJANGO_DEBUG", False)
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 else:
+    # What development keeps in var/ (database, secret key, admin password, uploads) is for
+    # its owner only; a var/ left open by an older checkout is closed.
+    private_directory(VAR_DIR, tighten=VAR_DIR == BASE_DIR / "var")
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or development_secret_key()
     DEBUG = env_bool("DJANGO_DEBUG", True)
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
@@ -200,6 +204,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     db_name = DATABASES["default"]["NAME"]
     if db_name and db_name != ":memory:":
         Path(db_name).parent.mkdir(parents=True, exist_ok=True)
+        if not PRODUCTION and not Path(db_name).exists():
+            # SQLite would create it readable by everyone; an empty file is an empty database,
+            # and SQLite gives its journal files the database file's mode.
+            create_private_file(Path(db_name))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
