@@ -4,7 +4,6 @@ import codecs
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpResponseBadRequest, UnreadablePostError
-from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 
 UNREADABLE_FORM = "The form sent could not be read. Send it again from the site's own page."
@@ -62,16 +61,23 @@ class UnreadableRequestMiddleware:
 
 
 def form_problem(request) -> HttpResponseBadRequest | None:
-    """A 400 saying why the posted form of ``request`` cannot be read, or None if it can."""
+    """A 400 saying why the posted form of ``request`` cannot be read, or None if it can.
+
+    Only urlencoded bodies are read here: a multipart body Django cannot parse is set to empty
+    by Django itself, so nothing trips on it twice, and it is left to be read (and its files
+    stored) only by what needs it.
+    """
     try:
         int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return bad_request(BAD_CONTENT_LENGTH)
+    if request.content_type != "application/x-www-form-urlencoded":
+        return None
     if message := form_charset_problem(request):
         return bad_request(message)
     try:
         request.POST  # noqa: B018 - parsed here so that a bad body fails here
-    except (BadRequest, SuspiciousOperation, MultiPartParserError, UnreadablePostError):
+    except (BadRequest, SuspiciousOperation, UnreadablePostError):
         return bad_request(UNREADABLE_FORM)
     return None
 

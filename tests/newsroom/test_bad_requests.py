@@ -65,6 +65,17 @@ ODD_POSTS = [
     },
     {"data": "useful=yes", "content_type": "multipart/form-data"},
     {"data": "useful=yes", "content_type": FORM, "CONTENT_LENGTH": "not a number"},
+    {"data": "useful=yes", "content_type": FORM, "CONTENT_LENGTH": "-5"},
+    {
+        "data": "useful=yes",
+        "content_type": "multipart/form-data; boundary=x",
+        "CONTENT_LENGTH": "x",
+    },
+    {"data": "a=" + "x" * 3_000_000, "content_type": FORM},
+    {
+        "data": b"--x\r\n" + b'Content-Disposition: form-data; name="a"\r\n\r\n1\r\n--x\r\n' * 1100,
+        "content_type": "multipart/form-data; boundary=x",
+    },
     {"data": "{}", "content_type": ";;;=;charset"},
     {
         "data": "username=admin&password=x",
