@@ -38,8 +38,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, Func, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import NullIf, TruncDate
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from explainers.models import Explainer
 
 from .models import Rating
 from .stats import wilson_lower_bound
@@ -121,8 +123,6 @@ LEADING_FORMULA = f"^(?={_BLANKS}*{_regex_class(FORMULA_CHARS + LINE_CHARS)})"
 INNER_FORMULA = f"({_regex_class(CELL_BREAK_CHARS)})(?={_BLANKS}*{_regex_class(FORMULA_CHARS)})"
 _LEADING_FORMULA = re.compile(LEADING_FORMULA)
 _INNER_FORMULA = re.compile(INNER_FORMULA)
-# What a text that needs a leading ' can begin with.
-_LEADING_CHARS = BLANK_CHARS + FORMULA_CHARS + LINE_CHARS
 
 ProgressCallback = Callable[[int], None]
 
@@ -441,71 +441,45 @@ def _python_chunks(
 # The ratings kind: PostgreSQL COPY path.
 
 
-class _UtcTimestamp(Func):
-    """PostgreSQL: ``format_timestamp`` in SQL.
+def _sql_utc_timestamp(column: str) -> str:
+    """PostgreSQL: ``format_timestamp`` of ``column`` (a plain column reference) in SQL.
 
     Built from the date's and the time's own text output, which is several times cheaper
     over a million rows than ``to_char``; the date's text follows ``DateStyle``, which the
-    COPY sets to ISO for its transaction. The column appears twice, so it must be a plain
-    column reference (no parameters).
+    COPY sets to ISO for its transaction.
     """
-
-    template = (
-        "((%(expressions)s AT TIME ZONE 'UTC')::date || 'T' "
-        "|| date_trunc('second', %(expressions)s AT TIME ZONE 'UTC')::time || 'Z')"
+    return (
+        f"(({column} AT TIME ZONE 'UTC')::date || 'T' "
+        f"|| date_trunc('second', {column} AT TIME ZONE 'UTC')::time || 'Z')"
     )
-    output_field = TextField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return _column_only(self, super().as_sql(compiler, connection, **extra_context))
 
 
 def _sql_codes(chars: str) -> str:
     return ", ".join(str(ord(char)) for char in chars)
 
 
-_SQL_TEXT = "%(expressions)s"
-# The conditions of ``neutralise`` in SQL, cheapest first: strpos() is a plain byte search,
-# where a regular expression first converts the whole text to wide characters.
-_SQL_HAS_BREAK = " OR ".join(f"strpos({_SQL_TEXT}, chr({ord(c)})) > 0" for c in CELL_BREAK_CHARS)
-_SQL_NEEDS_LEADING = (
-    f"(ascii({_SQL_TEXT}) IN ({_sql_codes(FORMULA_CHARS + LINE_CHARS)}) "
-    f"OR (ascii({_SQL_TEXT}) IN ({_sql_codes(BLANK_CHARS)}) "
-    f"AND {_SQL_TEXT} ~ '{LEADING_FORMULA}'))"
-)
-
-
-class _SpreadsheetText(Func):
-    """PostgreSQL: ``_text`` in SQL, with the very regular expressions of ``neutralise``.
+def _sql_spreadsheet_text(column: str) -> str:
+    """PostgreSQL: ``_text`` of ``column`` (a plain column reference) in SQL, with the very
+    regular expressions of ``neutralise``.
 
     COPY writes NULL as a bare empty field but '' as ``""``, so an empty text becomes NULL, as
     the Python path writes it. Most text holds no cell break and starts with no formula
-    character, line break or blank: four byte searches and ascii() settle it, and the regular
-    expressions run only where they may change something, which is measurably cheaper over a
-    million rows. The column appears several times, so it must be a plain column reference
-    (no parameters).
+    character, line break or blank: four byte searches (strpos; a regular expression would
+    first convert the whole text to wide characters) and ascii() settle it, and the regular
+    expressions run only where they may change something.
     """
-
-    template = (
-        f"CASE WHEN {_SQL_TEXT} = '' THEN NULL "
-        f"WHEN {_SQL_HAS_BREAK} THEN "
-        f"CASE WHEN {_SQL_NEEDS_LEADING} THEN '''' ELSE '' END "
-        f"|| regexp_replace({_SQL_TEXT}, '{INNER_FORMULA}', '\\1''', 'g') "
-        f"WHEN {_SQL_NEEDS_LEADING} THEN '''' || {_SQL_TEXT} "
-        f"ELSE {_SQL_TEXT} END"
+    has_break = " OR ".join(f"strpos({column}, chr({ord(c)})) > 0" for c in CELL_BREAK_CHARS)
+    needs_leading = (
+        f"(ascii({column}) IN ({_sql_codes(FORMULA_CHARS + LINE_CHARS)}) "
+        f"OR (ascii({column}) IN ({_sql_codes(BLANK_CHARS)}) AND {column} ~ '{LEADING_FORMULA}'))"
     )
-    output_field = TextField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return _column_only(self, super().as_sql(compiler, connection, **extra_context))
-
-
-def _column_only(func: Func, compiled: tuple[str, list]) -> tuple[str, list]:
-    """``compiled`` when it has no parameters: a template repeating an expression needs this."""
-    sql, params = compiled
-    if params:
-        raise ValueError(f"{type(func).__name__} needs a column, not an expression with params.")
-    return sql, params
+    return (
+        f"CASE WHEN {column} = '' THEN NULL "
+        f"WHEN {has_break} THEN CASE WHEN {needs_leading} THEN '''' ELSE '' END "
+        f"|| regexp_replace({column}, '{INNER_FORMULA}', '\\1''', 'g') "
+        f"WHEN {needs_leading} THEN '''' || {column} "
+        f"ELSE {column} END"
+    )
 
 
 def ratings_copy_sql(
@@ -521,16 +495,21 @@ def ratings_copy_sql(
     return _ratings_copy_sql(_ratings(options, rating_ids))
 
 
-# The text columns of the COPY's SELECT, quoted as the Python path quotes every str; COPY
+# The rating columns the COPY reads; slug and headline come from the explainer.
+_COPY_RATING_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "explainer_id",
+    "explainer_version",
+    "useful",
+    "reason",
+    "comment",
+)
+# The text columns of the COPY's output, quoted as the Python path quotes every str; COPY
 # never quotes NULL, which is how both paths write an empty text.
-_QUOTED_COLUMNS = (
-    "x_created",
-    "x_updated",
-    "x_slug",
-    "x_headline",
-    "x_useful",
-    "x_reason",
-    "x_comment",
+_QUOTED_COLUMNS = tuple(
+    name for name in HEADERS["ratings"] if name not in ("id", "explainer_id", "explainer_version")
 )
 
 
@@ -538,40 +517,38 @@ def _ratings_copy_sql(ratings: QuerySet[Rating]) -> str:
     """The COPY statement for ``ratings``, filters inlined as literals.
 
     psycopg sends COPY as a simple query, which takes no bind parameters: the ORM compiles the
-    SELECT (so the filters are the very ones of the Python path) and Django's ``compose_sql``
-    quotes the values client-side.
+    SELECT of the ratings (so the filters are the very ones of the Python path) and Django's
+    ``compose_sql`` quotes the values client-side; the formatting is written around it.
+
+    An explainer's slug and headline are neutralised once per explainer, not once per rating:
+    they come from a LATERAL subquery that PostgreSQL memoizes per explainer id (OFFSET 0
+    keeps the planner from merging it into the join, which would format them on every row).
+    A reason is one of Reason's values (a database constraint), none of which ``neutralise``
+    changes (a test checks it), so only its empty text becomes NULL.
     """
-    formatted = (
-        ratings.order_by("id")
-        .annotate(
-            x_created=_UtcTimestamp("created_at"),
-            x_updated=_UtcTimestamp("updated_at"),
-            x_slug=_SpreadsheetText("explainer__slug"),
-            x_headline=_SpreadsheetText("explainer__headline"),
-            x_useful=Case(When(useful=True, then=Value("yes")), default=Value("no")),
-            # A reason is one of Reason's values (a database constraint), none of which
-            # neutralise() changes (tests check it): only its empty text becomes NULL.
-            x_reason=NullIf("reason", Value("")),
-            x_comment=_SpreadsheetText("comment"),
-        )
-        .values_list(
-            "id",
-            "x_created",
-            "x_updated",
-            "explainer_id",
-            "x_slug",
-            "x_headline",
-            "explainer_version",
-            "x_useful",
-            "x_reason",
-            "x_comment",
-        )
+    rows = ratings.order_by().values_list(*_COPY_RATING_COLUMNS)
+    select = connection.ops.compose_sql(*rows.query.sql_with_params())
+    quote = connection.ops.quote_name
+    explainers = quote(Explainer._meta.db_table)
+    slug, headline = (
+        quote(Explainer._meta.get_field(name).column) for name in ("slug", "headline")
     )
-    select = connection.ops.compose_sql(*formatted.query.sql_with_params())
-    # No HEADER: the header line comes from HEADERS, as on the Python path, whatever the
-    # ORM's column aliases. COPY ends every row with \n.
-    quoted = ", ".join(_QUOTED_COLUMNS)
-    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE ({quoted}))"
+    # No HEADER: the header line comes from HEADERS, as on the Python path. COPY ends every
+    # row with \n.
+    return (
+        "COPY (SELECT r.id, "
+        f"{_sql_utc_timestamp('r.created_at')} AS created_at, "
+        f"{_sql_utc_timestamp('r.updated_at')} AS updated_at, "
+        "r.explainer_id, e.slug AS explainer_slug, e.headline AS explainer_headline, "
+        "r.explainer_version, CASE WHEN r.useful THEN 'yes' ELSE 'no' END AS useful, "
+        f"NULLIF(r.reason, '') AS reason, {_sql_spreadsheet_text('r.comment')} AS comment "
+        f"FROM ({select}) AS r CROSS JOIN LATERAL ("
+        f"SELECT {_sql_spreadsheet_text(slug)} AS slug, "
+        f"{_sql_spreadsheet_text(headline)} AS headline "
+        f"FROM {explainers} WHERE {explainers}.{quote('id')} = r.explainer_id OFFSET 0) AS e "
+        "ORDER BY r.id) "
+        f"TO STDOUT WITH (FORMAT csv, FORCE_QUOTE ({', '.join(_QUOTED_COLUMNS)}))"
+    )
 
 
 def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
