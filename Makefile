@@ -18,12 +18,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
+# ensure_admin prints the admin's password on the run that creates the account only.
 # The links pages carry (canonical, JSON-LD) name this server unless NEWSROOM_SITE_URL is set.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py ensure_admin --verbosity 0
-	$(PY) manage.py import_explainers --publish --reviewed-by admin explainers/demo/explainer-seed.txt
 	$(PY) manage.py ensure_admin --port $(PORT)
+	$(PY) manage.py import_explainers --publish --reviewed-by admin explainers/demo/explainer-seed.txt
 	NEWSROOM_SITE_URL=$${NEWSROOM_SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.dev

@@ -63,7 +63,7 @@ FILL_EXPLAINERS_SQL = """
 INSERT INTO explainers_explainer (
     headline, slug, whats_happening, why_its_important, whats_next, ai_generated, topic_id,
     image, image_width, image_height, image_alt, image_credit, status, published_at,
-    created_at, updated_at, created_by_id, updated_by_id, version, import_digest
+    created_at, updated_at, created_by_id, updated_by_id, version, import_digest, source_list
 )
 SELECT
     'Bench explainer ' || n || ': talks, "guarantees" and what comes next',
@@ -74,7 +74,7 @@ SELECT
     timestamptz '2025-01-01 08:00:00+00' + n * interval '1 day',
     timestamptz '2025-01-01 07:00:00+00' + n * interval '1 day',
     timestamptz '2025-01-01 09:00:00+00' + n * interval '1 day',
-    NULL, NULL, 1 + n %% 3, ''
+    NULL, NULL, 1 + n %% 3, '', '[]'
 FROM generate_series(1, %(explainers)s) AS n
 """
 

@@ -109,6 +109,9 @@ class RatingAdmin(ReadOnlyModelAdmin):
     readonly_fields = ("created_at", "updated_at")
     actions = (export_selected_ratings,)
 
+    class Media:
+        css = {"all": ("css/admin-ratings.css",)}
+
     def has_export_permission(self, request):
         return request.user.has_perm("feedback.export_rating")
 

@@ -10,20 +10,21 @@ public when the reader voted. This is why the export does not go through
 ``Explainer.objects.published()``.
 
 On PostgreSQL the ``ratings`` kind is produced by the server itself with
-``COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)``, the formatting (timestamps, yes/no,
-spreadsheet-formula neutralisation) done in SQL; elsewhere a chunked Python path writes the
-same bytes. ``daily`` and ``summary`` are small aggregates, written by Python on every database.
+``COPY (SELECT ...) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE ...)``, the formatting
+(timestamps, yes/no, spreadsheet-formula neutralisation) done in SQL; elsewhere a chunked
+Python path writes the same bytes. ``daily`` and ``summary`` are small aggregates, written by
+Python on every database.
 
 The format, identical on both paths:
 
 - a header row, then ``\\n`` after every row: COPY always ends rows with ``\\n``;
-- RFC 4180 quoting: a field containing a comma, a double quote, CR or LF is quoted, with
-  quotes doubled; everything else, including an empty text, is written bare;
+- every text cell (slugs, headlines, reasons, comments, yes/no, dates and times) is in double
+  quotes, with quotes doubled (RFC 4180); numbers are bare, so that a spreadsheet keeps them
+  numbers; an empty or missing value is a bare empty field, and the header row is bare;
 - timestamps in UTC to the second, with a ``Z`` (``2026-11-26T03:36:59Z``), dates as
   ``YYYY-MM-DD``: fixed width, so that they sort as text;
-- a text cell (slug, headline, reason, comment) starting with ``=``, ``+``, ``-``, ``@``, a tab
-  or CR gets a leading ``'`` so that a spreadsheet does not run it as a formula (OWASP's advice
-  on CSV injection); numbers are left alone.
+- text is neutralised against CSV injection (``neutralise``): a ``'`` goes before anything a
+  spreadsheet could take for the start of a formula, the OWASP way.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, Func, Q, QuerySet, TextField, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
+
+from explainers.models import Explainer
 
 from .models import Rating
 from .stats import wilson_lower_bound
@@ -86,11 +89,40 @@ CHUNK_BYTES = 64 * 1024
 COPY_BATCH_ROWS = 32
 # Rows fetched per round trip on the Python path.
 CHUNK_ROWS = 2000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "%Y-%m-%d"
-
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 _FOUR_PLACES = Decimal("0.0001")
+
+# CSV injection. A spreadsheet starts a formula at a cell beginning with = + - or @ (Excel
+# also runs "+1+cmd|..." and "@SUM(...)"); the full-width forms are folded to them by some
+# spreadsheets and input methods.
+FORMULA_CHARS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# OWASP also counts a cell beginning with a tab or a line break: some readers trim it away.
+LINE_CHARS = "\t\r\n"
+# What may come before the formula character unseen: spaces, no-break and zero-width
+# characters (and a stray BOM), which a reader does not see and some spreadsheets skip.
+BLANK_CHARS = (
+    " \u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
+# Where a spreadsheet can start a new cell inside one of ours: read with ";" or tab as the
+# separator (much of Europe uses ";"), quotes that open in the middle of a field are plain
+# characters to it, so ";", tab and line breaks inside a quoted comment split it into cells.
+CELL_BREAK_CHARS = ";\t\r\n"
+
+
+def _regex_class(chars: str) -> str:
+    """A bracket expression of ``chars`` as \\uXXXX escapes, which Python's re and
+    PostgreSQL's regular expressions both read the same way (no ranges, no special "-")."""
+    return "[" + "".join(f"\\u{ord(char):04x}" for char in chars) + "]"
+
+
+_BLANKS = _regex_class(BLANK_CHARS)
+# A cell that begins, after blanks, with a formula character, tab or line break: a ' goes first.
+LEADING_FORMULA = f"^(?={_BLANKS}*{_regex_class(FORMULA_CHARS + LINE_CHARS)})"
+# A cell break followed, after blanks, by a formula character: a ' goes after the break.
+INNER_FORMULA = f"({_regex_class(CELL_BREAK_CHARS)})(?={_BLANKS}*{_regex_class(FORMULA_CHARS)})"
+_LEADING_FORMULA = re.compile(LEADING_FORMULA)
+_INNER_FORMULA = re.compile(INNER_FORMULA)
 
 ProgressCallback = Callable[[int], None]
 
@@ -188,8 +220,15 @@ def format_timestamp(value: datetime | None) -> str:
 
 
 def neutralise(value: str) -> str:
-    """``value`` with a leading ``'`` when a spreadsheet would read it as a formula."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    """``value`` with a ``'`` wherever a spreadsheet could see the start of a formula.
+
+    That is before the text when it begins, after any blanks (``BLANK_CHARS``), with a formula
+    character, a tab or a line break; and after every ``;``, tab or line break inside it that
+    is followed, after blanks, by a formula character: ``x;=cmd`` becomes ``x;'=cmd``, which no
+    spreadsheet runs whichever separator it splits the file at. Text that needs none of this
+    is returned unchanged.
+    """
+    return _LEADING_FORMULA.sub("'", _INNER_FORMULA.sub(r"\g<1>'", value), count=1)
 
 
 def format_fraction(value: Decimal | float | None) -> str:
@@ -198,33 +237,48 @@ def format_fraction(value: Decimal | float | None) -> str:
 
     A float is converted exactly (``Decimal(float)``), so the rounding is of its own value.
     """
+    fraction = _fraction(value)
+    return "" if fraction is None else str(fraction)
+
+
+def _fraction(value: Decimal | float | None) -> Decimal | None:
+    """``format_fraction`` as a number, which a row writes bare."""
     if value is None:
-        return ""
-    return str(Decimal(value).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP))
+        return None
+    return Decimal(value).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _cell(value: object) -> str:
-    """One field: None as empty, RFC 4180 quoting exactly where PostgreSQL's COPY quotes.
+    """One field as COPY writes it: None bare and empty, a text (``str``) always in quotes with
+    quotes doubled, a number (int, Decimal) bare.
 
-    Not Python's csv module: it decides quoting from its line terminator, and with ``\\n``
-    CPython 3.11 leaves a lone CR bare, where RFC 4180 and COPY quote it; this quotes exactly
-    where COPY does, whatever the Python version.
+    Not Python's csv module: its QUOTE_NONNUMERIC quotes None as ``""`` too, and it writes a
+    lone CR differently from one version to the next; this is exactly COPY's output.
     """
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
-    if _NEEDS_QUOTES.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)
 
 
 def _line(values: Iterable[object]) -> str:
     return ",".join(_cell(value) for value in values) + "\n"
 
 
+def _header(names: Iterable[str]) -> str:
+    """The header row: bare column names (letters and underscores; nothing to quote)."""
+    return ",".join(names) + "\n"
+
+
 def _text(value: str) -> str | None:
     """A text column as both paths write it: neutralised, and empty as NULL (a bare field)."""
     return neutralise(value) if value else None
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    """A time column: ``format_timestamp``, and a missing time as NULL (a bare field)."""
+    return None if value is None else format_timestamp(value)
 
 
 # Shared plumbing.
@@ -301,8 +355,8 @@ def _rating_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
         ) in rows:
             yield (
                 pk,
-                format_timestamp(created),
-                format_timestamp(updated),
+                _timestamp(created),
+                _timestamp(updated),
                 explainer_id,
                 _text(slug),
                 _text(headline),
@@ -334,7 +388,7 @@ def _daily_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
                 votes,
                 useful,
                 votes - useful,
-                format_fraction(Decimal(useful) / votes),
+                _fraction(Decimal(useful) / votes),
             )
 
 
@@ -354,12 +408,12 @@ def _summary_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
                 row["explainer_id"],
                 _text(row["explainer__slug"]),
                 _text(row["explainer__headline"]),
-                format_timestamp(row["explainer__published_at"]),
+                _timestamp(row["explainer__published_at"]),
                 votes,
                 useful,
                 votes - useful,
-                format_fraction(Decimal(useful) / votes),
-                format_fraction(wilson_lower_bound(useful, votes)),
+                _fraction(Decimal(useful) / votes),
+                _fraction(wilson_lower_bound(useful, votes)),
             )
 
 
@@ -368,7 +422,7 @@ def _python_chunks(
 ) -> Iterator[tuple[bytes, int]]:
     """Yield (chunk, rows written so far): the header, then ``rows`` as CSV lines."""
     with closing(rows):
-        lines = [_line(header)]
+        lines = [_header(header)]
         size = len(lines[0])
         written = 0
         for row in rows:
@@ -387,54 +441,45 @@ def _python_chunks(
 # The ratings kind: PostgreSQL COPY path.
 
 
-class _UtcTimestamp(Func):
-    """PostgreSQL: ``format_timestamp`` in SQL.
+def _sql_utc_timestamp(column: str) -> str:
+    """PostgreSQL: ``format_timestamp`` of ``column`` (a plain column reference) in SQL.
 
     Built from the date's and the time's own text output, which is several times cheaper
     over a million rows than ``to_char``; the date's text follows ``DateStyle``, which the
-    COPY sets to ISO for its transaction. The column appears twice, so it must be a plain
-    column reference (no parameters).
+    COPY sets to ISO for its transaction.
     """
-
-    template = (
-        "((%(expressions)s AT TIME ZONE 'UTC')::date || 'T' "
-        "|| date_trunc('second', %(expressions)s AT TIME ZONE 'UTC')::time || 'Z')"
+    return (
+        f"(({column} AT TIME ZONE 'UTC')::date || 'T' "
+        f"|| date_trunc('second', {column} AT TIME ZONE 'UTC')::time || 'Z')"
     )
-    output_field = TextField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return _column_only(self, super().as_sql(compiler, connection, **extra_context))
 
 
-class _SpreadsheetText(Func):
-    """PostgreSQL: ``_text`` in SQL.
+def _sql_codes(chars: str) -> str:
+    return ", ".join(str(ord(char)) for char in chars)
+
+
+def _sql_spreadsheet_text(column: str) -> str:
+    """PostgreSQL: ``_text`` of ``column`` (a plain column reference) in SQL, with the very
+    regular expressions of ``neutralise``.
 
     COPY writes NULL as a bare empty field but '' as ``""``, so an empty text becomes NULL, as
-    the Python path writes it. The formula characters (tab, CR, + - = @: 9 13 43 45 61 64) all
-    sort before "A" byte-wise, so the usual text, starting with a letter or a non-ASCII
-    character, is settled by one memcmp under the "C" collation before ascii() and the IN
-    list are evaluated, which is measurably cheaper over a million rows. The column appears
-    several times, so it must be a plain column reference (no parameters).
+    the Python path writes it. Most text holds no cell break and starts with no formula
+    character, line break or blank: four byte searches (strpos; a regular expression would
+    first convert the whole text to wide characters) and ascii() settle it, and the regular
+    expressions run only where they may change something.
     """
-
-    template = (
-        "CASE WHEN %(expressions)s COLLATE \"C\" >= 'A' THEN %(expressions)s "
-        "WHEN %(expressions)s = '' THEN NULL "
-        "WHEN ascii(%(expressions)s) IN (9, 13, 43, 45, 61, 64) THEN '''' || %(expressions)s "
-        "ELSE %(expressions)s END"
+    has_break = " OR ".join(f"strpos({column}, chr({ord(c)})) > 0" for c in CELL_BREAK_CHARS)
+    needs_leading = (
+        f"(ascii({column}) IN ({_sql_codes(FORMULA_CHARS + LINE_CHARS)}) "
+        f"OR (ascii({column}) IN ({_sql_codes(BLANK_CHARS)}) AND {column} ~ '{LEADING_FORMULA}'))"
     )
-    output_field = TextField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return _column_only(self, super().as_sql(compiler, connection, **extra_context))
-
-
-def _column_only(func: Func, compiled: tuple[str, list]) -> tuple[str, list]:
-    """``compiled`` when it has no parameters: a template repeating an expression needs this."""
-    sql, params = compiled
-    if params:
-        raise ValueError(f"{type(func).__name__} needs a column, not an expression with params.")
-    return sql, params
+    return (
+        f"CASE WHEN {column} = '' THEN NULL "
+        f"WHEN {has_break} THEN CASE WHEN {needs_leading} THEN '''' ELSE '' END "
+        f"|| regexp_replace({column}, '{INNER_FORMULA}', '\\1''', 'g') "
+        f"WHEN {needs_leading} THEN '''' || {column} "
+        f"ELSE {column} END"
+    )
 
 
 def ratings_copy_sql(
@@ -450,41 +495,60 @@ def ratings_copy_sql(
     return _ratings_copy_sql(_ratings(options, rating_ids))
 
 
+# The rating columns the COPY reads; slug and headline come from the explainer.
+_COPY_RATING_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "explainer_id",
+    "explainer_version",
+    "useful",
+    "reason",
+    "comment",
+)
+# The text columns of the COPY's output, quoted as the Python path quotes every str; COPY
+# never quotes NULL, which is how both paths write an empty text.
+_QUOTED_COLUMNS = tuple(
+    name for name in HEADERS["ratings"] if name not in ("id", "explainer_id", "explainer_version")
+)
+
+
 def _ratings_copy_sql(ratings: QuerySet[Rating]) -> str:
     """The COPY statement for ``ratings``, filters inlined as literals.
 
     psycopg sends COPY as a simple query, which takes no bind parameters: the ORM compiles the
-    SELECT (so the filters are the very ones of the Python path) and Django's ``compose_sql``
-    quotes the values client-side.
+    SELECT of the ratings (so the filters are the very ones of the Python path) and Django's
+    ``compose_sql`` quotes the values client-side; the formatting is written around it.
+
+    An explainer's slug and headline are neutralised once per explainer, not once per rating:
+    they come from a LATERAL subquery that PostgreSQL memoizes per explainer id (OFFSET 0
+    keeps the planner from merging it into the join, which would format them on every row).
+    A reason is one of Reason's values (a database constraint), none of which ``neutralise``
+    changes (a test checks it), so only its empty text becomes NULL.
     """
-    formatted = (
-        ratings.order_by("id")
-        .annotate(
-            x_created=_UtcTimestamp("created_at"),
-            x_updated=_UtcTimestamp("updated_at"),
-            x_slug=_SpreadsheetText("explainer__slug"),
-            x_headline=_SpreadsheetText("explainer__headline"),
-            x_useful=Case(When(useful=True, then=Value("yes")), default=Value("no")),
-            x_reason=_SpreadsheetText("reason"),
-            x_comment=_SpreadsheetText("comment"),
-        )
-        .values_list(
-            "id",
-            "x_created",
-            "x_updated",
-            "explainer_id",
-            "x_slug",
-            "x_headline",
-            "explainer_version",
-            "x_useful",
-            "x_reason",
-            "x_comment",
-        )
+    rows = ratings.order_by().values_list(*_COPY_RATING_COLUMNS)
+    select = connection.ops.compose_sql(*rows.query.sql_with_params())
+    quote = connection.ops.quote_name
+    explainers = quote(Explainer._meta.db_table)
+    slug, headline = (
+        quote(Explainer._meta.get_field(name).column) for name in ("slug", "headline")
     )
-    select = connection.ops.compose_sql(*formatted.query.sql_with_params())
-    # No HEADER: the header line comes from HEADERS, as on the Python path, whatever the
-    # ORM's column aliases. COPY ends every row with \n.
-    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv)"
+    # No HEADER: the header line comes from HEADERS, as on the Python path. COPY ends every
+    # row with \n.
+    return (
+        "COPY (SELECT r.id, "
+        f"{_sql_utc_timestamp('r.created_at')} AS created_at, "
+        f"{_sql_utc_timestamp('r.updated_at')} AS updated_at, "
+        "r.explainer_id, e.slug AS explainer_slug, e.headline AS explainer_headline, "
+        "r.explainer_version, CASE WHEN r.useful THEN 'yes' ELSE 'no' END AS useful, "
+        f"NULLIF(r.reason, '') AS reason, {_sql_spreadsheet_text('r.comment')} AS comment "
+        f"FROM ({select}) AS r CROSS JOIN LATERAL ("
+        f"SELECT {_sql_spreadsheet_text(slug)} AS slug, "
+        f"{_sql_spreadsheet_text(headline)} AS headline "
+        f"FROM {explainers} WHERE {explainers}.{quote('id')} = r.explainer_id OFFSET 0) AS e "
+        "ORDER BY r.id) "
+        f"TO STDOUT WITH (FORMAT csv, FORCE_QUOTE ({', '.join(_QUOTED_COLUMNS)}))"
+    )
 
 
 def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
@@ -498,7 +562,7 @@ def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
             cursor.execute("SET LOCAL DateStyle TO ISO")
             # Django's cursor logs the COPY like any query when queries are logged.
             with cursor.copy(statement) as copy:
-                buffer = bytearray(_line(HEADERS["ratings"]).encode())
+                buffer = bytearray(_header(HEADERS["ratings"]).encode())
                 written = 0
                 # libpq hands over COPY data one row at a time; taking the rows in batches
                 # leaves the per-row work to C (islice, join), not to this loop.

@@ -3,7 +3,7 @@ import secrets
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from explainers import page_cache
 from explainers.models import Explainer
 from newsroom.db import retry_on_dropped_connection
+from newsroom.middleware import form_charset_problem
 
 from . import guards
 from .forms import FollowUpForm, VoteForm
@@ -103,11 +104,21 @@ def read_form(request):
             400,
             "Send the vote as a form (application/x-www-form-urlencoded or multipart/form-data).",
         )
+    if message := form_charset_problem(request):
+        return None, (400, message)
     try:
         return request.POST, None
     except RequestDataTooBig:
         return None, (413, f"The request is too large: at most {MAX_BODY_BYTES} bytes.")
-    except (MultiPartParserError, UnicodeDecodeError, ValueError):
+    # BadRequest and SuspiciousOperation: whatever else Django refuses to parse (too many
+    # fields…); caught here so that no debug page reads the body again and fails.
+    except (
+        MultiPartParserError,
+        UnicodeDecodeError,
+        ValueError,
+        BadRequest,
+        SuspiciousOperation,
+    ):
         return None, (400, "The form data could not be read.")
 
 

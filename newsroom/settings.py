@@ -15,7 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from newsroom.private_files import create_private_file, private_directory
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("NEWSROOM_VAR_DIR", BASE_DIR / "var"))
@@ -54,12 +57,11 @@ def env_list(name: str) -> list[str]:
 
 
 def development_secret_key() -> str:
-    """Generate the development key once, so sessions survive restarts of ``make run``."""
+    """Generate the development key once, so sessions survive restarts of ``make run``; only
+    its owner may read the file, from the moment it exists."""
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        create_private_file(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -104,6 +106,9 @@ if PRODUCTION:
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
     SITE_URL = site_url(os.environ["NEWSROOM_SITE_URL"])
 else:
+    # What development keeps in var/ (database, secret key, admin password, uploads) is for
+    # its owner only; a var/ left open by an older checkout is closed.
+    private_directory(VAR_DIR, tighten=VAR_DIR == BASE_DIR / "var")
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or development_secret_key()
     DEBUG = env_bool("DJANGO_DEBUG", True)
     ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
@@ -138,7 +143,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry it too.
+    "newsroom.middleware.cross_origin_resource_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before anything reads the request: a body or query Django cannot parse gets a 400 here.
+    "newsroom.middleware.UnreadableRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -156,6 +167,50 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# Security headers on every page, beside SecurityMiddleware's (nosniff, Referrer-Policy,
+# Cross-Origin-Opener-Policy, HSTS in production) and X-Frame-Options. The site's own scripts and
+# stylesheets only: no inline script, style or event handler, in the admin too. The JSON-LD
+# <script type="application/ld+json"> is data, which a browser never runs, so CSP lets it be.
+# No nonces: public pages are the same bytes for every reader and cached as such.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Powerful browser features the site never uses, denied to it and to anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "bluetooth",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 ROOT_URLCONF = "newsroom.urls"
 
@@ -202,6 +257,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     db_name = DATABASES["default"]["NAME"]
     if db_name and db_name != ":memory:":
         Path(db_name).parent.mkdir(parents=True, exist_ok=True)
+        if not PRODUCTION and not Path(db_name).exists():
+            # SQLite would create it readable by everyone; an empty file is an empty database,
+            # and SQLite gives its journal files the database file's mode.
+            create_private_file(Path(db_name))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,11 +1,15 @@
 import csv
 import io
+import random
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.db import Error as DatabaseInterfaceError
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from explainers.models import Explainer
 from feedback import export
@@ -17,11 +21,13 @@ from feedback.export import (
     export_csv,
     export_filename,
     format_fraction,
+    neutralise,
 )
 from feedback.forms import ExportForm
 from feedback.models import Rating, Reason
 from feedback.stats import wilson_lower_bound
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.feedback import csv_payloads
 from tests.feedback.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,8 +90,8 @@ def test_ratings_header_and_row():
         updated_at=at(2026, 11, 26, 4, 0, 0, 5),
     )
     assert text() == RATINGS_HEADER + (
-        f"{rating.pk},2026-11-26T03:36:59Z,2026-11-26T04:00:00Z,"
-        f"{explainer.pk},talks,Envoy talks,3,no,too-long,Too much detail\n"
+        f'{rating.pk},"2026-11-26T03:36:59Z","2026-11-26T04:00:00Z",'
+        f'{explainer.pk},"talks","Envoy talks",3,"no","too-long","Too much detail"\n'
     )
 
 
@@ -107,9 +113,9 @@ def test_ratings_times_drop_fractions_of_a_second():
 
 
 def test_ratings_useful_is_yes_and_empty_text_is_a_bare_field():
-    """A "yes" with no reason or comment ends in yes and two bare empty fields."""
+    """A "yes" with no reason or comment ends in "yes" and two bare empty fields."""
     RatingFactory(useful=True)
-    assert text().splitlines()[1].endswith(",yes,,")
+    assert text().splitlines()[1].endswith(',"yes",,')
 
 
 def test_ratings_ordered_by_id():
@@ -215,11 +221,77 @@ def test_last_representable_day_has_no_upper_bound():
 # Spreadsheet safety and quoting.
 
 
-@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+# Characters before a formula character that a reader does not see, as the tests know them.
+UNSEEN = " \u00a0\u202f\u2007\u200b\u200c\u200d\u2060\ufeff\u3000"
+FORMULA_STARTS = tuple("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
+def live_formulas(cell: str) -> list[str]:
+    """The pieces of ``cell`` a spreadsheet could read as formulas: the cell itself (also when
+    it starts with a tab or line break), and each part after a ";", tab or line break, where a
+    spreadsheet reading with another separator starts a new cell; unseen characters skipped."""
+    found = [cell] if cell.lstrip(UNSEEN).startswith((*FORMULA_STARTS, "\t", "\r", "\n")) else []
+    parts = re.split(r"[;\t\r\n]", cell)[1:]
+    return found + [part for part in parts if part.lstrip(UNSEEN).startswith(FORMULA_STARTS)]
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r", "\n"])
 def test_formula_prefix_is_neutralised(prefix):
     """A comment starting with a formula character gets a leading single quote."""
     RatingFactory(useful=False, comment=f"{prefix}SUM(A1:A9)")
     assert table()[0]["comment"] == f"'{prefix}SUM(A1:A9)"
+
+
+@pytest.mark.parametrize("payload", csv_payloads.INJECTIONS)
+def test_injection_payloads_are_neutralised(payload):
+    """No payload of the corpus leaves a piece a spreadsheet could run, and only ' is added."""
+    RatingFactory(useful=False, comment=payload)
+    comment = table()[0]["comment"]
+    assert live_formulas(payload), "the corpus entry should be dangerous as it stands"
+    assert live_formulas(comment) == []
+    assert comment.replace("'", "") == payload.replace("'", "")
+
+
+@pytest.mark.parametrize("payload", csv_payloads.SAFE_WHEN_QUOTED + csv_payloads.HARMLESS)
+def test_harmless_text_is_unchanged(payload):
+    """Text that no spreadsheet would run comes out exactly as the reader wrote it."""
+    RatingFactory(useful=False, comment=payload)
+    assert table()[0]["comment"] == payload
+
+
+def test_semicolon_payload_is_neutralised_inside_the_cell():
+    """x;=cmd… gets its ' after the ";", where a semicolon-separated reading starts a cell."""
+    RatingFactory(useful=False, comment="x;=cmd|' /C calc'!A0")
+    assert text().splitlines()[1].endswith(",\"x;'=cmd|' /C calc'!A0\"")
+
+
+def test_full_width_and_zero_width_tricks_are_neutralised():
+    """A full-width ＝ and a = behind a zero-width space or no-break space get a leading '."""
+    assert [neutralise(value) for value in ("\uff1d1+1", "\u200b=1", "\u00a0@A1")] == [
+        "'\uff1d1+1",
+        "'\u200b=1",
+        "'\u00a0@A1",
+    ]
+
+
+def test_no_reason_needs_neutralising():
+    """Every reason is left as it is, which lets the COPY path skip neutralising reasons."""
+    assert [neutralise(reason) for reason in Reason.values] == Reason.values
+
+
+TRICKY = st.text(
+    alphabet=st.sampled_from(list("ab1;,\"'\t\r\n" + UNSEEN + "".join(FORMULA_STARTS))),
+    max_size=12,
+)
+
+
+@given(TRICKY)
+def test_neutralise_leaves_nothing_to_run_and_only_adds_quotes(value):
+    """Whatever the text, nothing in it can start a formula, only ' was added, and it is stable."""
+    neutral = neutralise(value)
+    assert live_formulas(neutral) == []
+    assert neutral.replace("'", "") == value.replace("'", "")
+    assert neutralise(neutral) == neutral
 
 
 def test_formula_in_slug_and_headline_is_neutralised():
@@ -235,12 +307,12 @@ def test_formula_character_inside_text_is_left_alone():
     assert table()[0]["comment"] == "a=b, x-1 @home"
 
 
-def test_numbers_are_not_neutralised():
-    """Numeric columns and a comment of digits are written as they are."""
+def test_numbers_stay_numbers_and_text_is_quoted():
+    """Numeric columns are bare; a comment of digits is text, so it is quoted."""
     rating = RatingFactory(comment="42", explainer_version=7)
     line = text().splitlines()[1]
-    assert line.startswith(f"{rating.pk},")
-    assert line.endswith(",7,yes,,42")
+    assert line.startswith(f'{rating.pk},"')
+    assert line.endswith(',7,"yes",,"42"')
 
 
 def test_fields_with_comma_quote_or_newline_are_quoted():
@@ -275,7 +347,7 @@ def test_daily_header_and_rows():
     RatingFactory(explainer=explainer, useful=True, created_at=NOON)
     RatingFactory(explainer=explainer, useful=True, created_at=NOON)
     RatingFactory(explainer=explainer, useful=False, created_at=NOON)
-    assert text("daily") == DAILY_HEADER + f"2026-11-20,{explainer.pk},talks,3,2,1,0.6667\n"
+    assert text("daily") == DAILY_HEADER + f'"2026-11-20",{explainer.pk},"talks",3,2,1,0.6667\n'
 
 
 def test_daily_ordered_by_date_then_explainer():
@@ -320,7 +392,7 @@ def test_summary_header_and_rows():
     RatingFactory.create_batch(2, explainer=explainer, useful=True)
     RatingFactory(explainer=explainer, useful=False)
     assert text("summary") == SUMMARY_HEADER + (
-        f"{explainer.pk},talks,Talks,2026-11-01T08:30:00Z,3,2,1,0.6667,0.2077\n"
+        f'{explainer.pk},"talks","Talks","2026-11-01T08:30:00Z",3,2,1,0.6667,0.2077\n'
     )
 
 
@@ -445,6 +517,13 @@ def test_export_filename_is_dated():
 # PostgreSQL: COPY and the Python path agree byte for byte.
 
 
+def random_tricky_texts(count: int) -> list[str]:
+    """``count`` short texts of formula, blank and break characters, the same on every run."""
+    alphabet = "ab;\t\r\n\"'" + UNSEEN + "".join(FORMULA_STARTS)
+    chooser = random.Random(9)
+    return ["".join(chooser.choices(alphabet, k=chooser.randint(1, 8))) for _ in range(count)]
+
+
 @pytest.mark.postgresql
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 @pytest.mark.parametrize(
@@ -467,6 +546,8 @@ def test_copy_and_python_paths_are_byte_identical(filters, monkeypatch):
     comments = ["", "plain", "a, b", 'q"q', "l\nf", "c\rr", "crlf\r\n", "é ü 日本", "\\.", " pad "]
     comments += ["9 lives", '"quoted" first', "A", "=", "~tilde", "[bracket", "\x7f", "Ωmega"]
     comments += [f"{prefix}x" for prefix in ("=", "+", "-", "@", "\t", "\r")]
+    comments += csv_payloads.INJECTIONS + csv_payloads.SAFE_WHEN_QUOTED + csv_payloads.HARMLESS
+    comments += random_tricky_texts(200)
     for n, comment in enumerate(comments):
         RatingFactory(
             explainer=awkward if n % 2 else plain,
@@ -474,7 +555,7 @@ def test_copy_and_python_paths_are_byte_identical(filters, monkeypatch):
             reason="" if not n % 3 else Reason.OTHER,
             comment=comment,
             explainer_version=n + 1,
-            created_at=at(2026, 11, 19 + n % 4, n, n, n, n * 1000 if n % 5 else 0),
+            created_at=at(2026, 11, 19 + n % 4, n % 24, n % 60, n % 60, n * 1000 if n % 5 else 0),
         )
     bom = filters.pop("bom", False)
     via_copy = run(bom=bom, **filters)

@@ -39,7 +39,7 @@ def test_writes_ratings_to_stdout():
     header, row = stdout.splitlines()
     assert header.startswith("id,created_at,")
     assert row.startswith(f"{rating.pk},")
-    assert ",talks," in row
+    assert ',"talks",' in row
 
 
 def test_nothing_on_stderr_when_not_a_terminal():
@@ -69,7 +69,7 @@ def test_writes_to_file(tmp_path):
     target = tmp_path / "out.csv"
     stdout, _ = run("--kind", "daily", "-o", str(target))
     assert stdout == ""
-    assert target.read_bytes().splitlines()[1].startswith(b"2026-11-20,")
+    assert target.read_bytes().splitlines()[1].startswith(b'"2026-11-20",')
     assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
 
 

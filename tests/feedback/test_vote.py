@@ -160,6 +160,55 @@ def test_wrong_content_type_is_400(client, explainer):
     assert not Rating.objects.exists()
 
 
+LATIN_1_FORM = "application/x-www-form-urlencoded; charset=latin-1"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_non_utf8_charset_is_400_with_a_message(client, explainer, settings, debug):
+    """A form naming latin-1 is refused with the vote's own 400 and message, DEBUG on or off."""
+    settings.DEBUG = debug
+    response = client.post(
+        vote_url(explainer), "useful=no&comment=caf%E9", content_type=LATIN_1_FORM, **JSON
+    )
+    assert response.status_code == 400
+    assert response.json() == {"ok": False, "error": "Forms must be sent as UTF-8, not latin-1."}
+    assert not Rating.objects.exists()
+
+
+def test_non_utf8_charset_without_javascript_is_the_votes_error_page(client, explainer, settings):
+    """Without JavaScript the refusal is the feedback error page, under DEBUG too."""
+    settings.DEBUG = True
+    response = client.post(vote_url(explainer), "useful=no", content_type=LATIN_1_FORM)
+    assert response.status_code == 400
+    assert "Your feedback was not recorded" in response.text
+    assert "Forms must be sent as UTF-8, not latin-1." in response.text
+
+
+def test_utf8_charset_spelt_another_way_is_accepted(client, explainer):
+    """charset=UTF8 is UTF-8: the vote is recorded, not refused as Django would."""
+    response = client.post(
+        vote_url(explainer),
+        "useful=no&comment=caf%C3%A9",
+        content_type="application/x-www-form-urlencoded; charset=UTF8",
+        **JSON,
+    )
+    assert response.status_code == 200
+    assert Rating.objects.get().comment == "café"
+
+
+def test_too_many_fields_is_400_under_debug(client, explainer, settings):
+    """More fields than Django parses is the vote's 400, not a failing debug page."""
+    settings.DEBUG = True
+    response = client.post(
+        vote_url(explainer),
+        "useful=no&" + "a=1&" * 1100,
+        content_type="application/x-www-form-urlencoded",
+        **JSON,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "The form data could not be read."
+
+
 def test_oversized_body_is_413(client, explainer):
     """A body larger than any real vote is refused before it is read."""
     response = client.post(

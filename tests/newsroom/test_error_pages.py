@@ -1,0 +1,121 @@
+"""The site's own 400, 403, 404 and 500 pages."""
+
+import pytest
+from django.test import Client, RequestFactory
+from django.views import defaults
+
+from explainers import views as explainer_views
+from tests.factories import UserFactory
+
+SITE_HEADER = 'class="site-header"'
+
+
+@pytest.fixture
+def production(settings):
+    settings.DEBUG = False
+
+
+@pytest.mark.django_db
+def test_unknown_address_is_the_sites_404(client, production):
+    """An unknown address answers 404 with the site's page, header and way back."""
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert SITE_HEADER in response.text
+    assert "There is nothing at this address" in response.text
+    assert '<meta name="robots" content="noindex">' in response.text
+
+
+@pytest.mark.django_db
+def test_bad_host_is_the_sites_400(client, production):
+    """A Host header the site does not serve answers 400 with the site's page."""
+    response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert SITE_HEADER in response.text
+    assert "This request could not be read" in response.text
+
+
+@pytest.mark.django_db
+def test_too_many_query_parameters_is_a_400_saying_so(client, settings):
+    """An address with more parameters than Django parses is a 400 naming the problem."""
+    settings.DEBUG = True
+    response = client.get("/?" + "a=1&" * 1100)
+    assert response.status_code == 400
+    assert SITE_HEADER in response.text
+    assert "The address has too many parameters." in response.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_non_utf8_form_anywhere_is_a_400_saying_so(settings, debug):
+    """A latin-1 form posted to the admin's login is the site's 400 with a message, not a 500."""
+    settings.DEBUG = debug
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/admin/login/",
+        "username=caf%E9",
+        content_type="application/x-www-form-urlencoded; charset=latin-1",
+        HTTP_COOKIE="csrftoken=" + "a" * 32,
+    )
+    assert response.status_code == 400
+    assert "Forms must be sent as UTF-8, not latin-1." in response.text
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.django_db
+def test_content_length_that_is_not_a_number_is_a_400(settings):
+    """A Content-Length that is not a number (runserver passes it on) is a 400, not a 500."""
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/admin/login/",
+        "username=admin",
+        content_type="application/x-www-form-urlencoded",
+        CONTENT_LENGTH="twelve",
+        HTTP_COOKIE="csrftoken=" + "a" * 32,
+    )
+    assert response.status_code == 400
+    assert "The Content-Length header is not a whole number." in response.text
+
+
+@pytest.mark.django_db
+def test_forbidden_admin_page_is_the_sites_403(client, production):
+    """Staff without the permission get the site's 403 page."""
+    client.force_login(UserFactory(is_staff=True))
+    response = client.get("/admin/explainers/explainer/add/")
+    assert response.status_code == 403
+    assert SITE_HEADER in response.text
+    assert "You may not open this page" in response.text
+
+
+@pytest.mark.django_db
+def test_form_without_csrf_token_is_the_sites_403(production):
+    """A form posted without its CSRF token is refused with the site's page, saying what to do."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/admin/login/", {"username": "admin", "password": "x"})
+    assert response.status_code == 403
+    assert SITE_HEADER in response.text
+    assert "reload the page, and send the form again" in response.text
+    assert "Reason given by Django" not in response.text
+
+
+def test_500_page_needs_neither_database_nor_request_context():
+    """The 500 page renders with the database out of reach (no db mark) and no context."""
+    response = defaults.server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert SITE_HEADER in response.content.decode()
+    assert "Something went wrong on our side" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_failing_page_shows_the_sites_500(production, monkeypatch):
+    """An error inside a page answers 500 with the site's page."""
+
+    def broken(self):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(explainer_views.CorrectionListView, "get_queryset", broken)
+    client = Client(raise_request_exception=False)
+    response = client.get("/corrections/")
+    assert response.status_code == 500
+    assert SITE_HEADER in response.text
+    assert "broken on purpose" not in response.text
