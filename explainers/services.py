@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import notifications, workflow
+from . import notifications, renditions, workflow
 from .models import (
     VERSIONED_FIELDS,
     Explainer,
@@ -134,6 +134,8 @@ def explainer_record_edit(
         explainer.updated_by = user
     was_signed_off = explainer.is_signed_off
     explainer.save()
+    # A new or changed image gets its renditions once saved, so previews and publishing have them.
+    renditions.after_commit(renditions.ensure_logged, explainer.pk)
     if was_signed_off and not explainer.is_signed_off and explainer.live_revision_id:
         # An edit to signed-off AI text that readers see voids the sign-off: editors must know.
         notifications.signoff_needed(explainer, actor=user)
@@ -220,6 +222,13 @@ def _cancel_schedule(explainer: Explainer) -> None:
         explainer.scheduled_revision = explainer.scheduled_at = None
 
 
+def _publish_renditions(explainer: Explainer, revision) -> None:
+    """Readers get the revision's renditions from the moment it is theirs (made now if they
+    are missing); once committed, those of a replaced image are deleted."""
+    renditions.ensure_logged(revision)
+    renditions.after_commit(renditions.prune, explainer.pk)
+
+
 @transaction.atomic
 def explainer_publish(
     *,
@@ -264,6 +273,7 @@ def explainer_publish(
         revision = explainer.history.latest()
         Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
         explainer.scheduled_revision = revision
+        _publish_renditions(explainer, revision)
         _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
         notifications.published(explainer, actor=user, scheduled_for=at)
         return
@@ -289,6 +299,7 @@ def explainer_publish(
     revision = explainer.history.latest()
     Explainer.objects.filter(pk=explainer.pk).update(live_revision=revision)
     explainer.live_revision = revision
+    _publish_renditions(explainer, revision)
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)
@@ -320,6 +331,8 @@ def explainer_unpublish(
     _cancel_schedule(explainer)
     _move(explainer, Status.UNPUBLISHED, Action.UNPUBLISHED, user=user, comment=comment)
     _revoke_preview_links(explainer, user)
+    # The image addresses readers saw stop working too.
+    renditions.after_commit(renditions.withdraw, explainer.pk)
 
 
 @transaction.atomic
@@ -332,6 +345,7 @@ def explainer_archive(
     _cancel_schedule(explainer)
     _move(explainer, Status.ARCHIVED, Action.ARCHIVED, user=user, comment=comment)
     _revoke_preview_links(explainer, user)
+    renditions.after_commit(renditions.withdraw, explainer.pk)
 
 
 # The Workflow panel's steps, by name; which of them a user may take is workflow.py's to say.
@@ -392,6 +406,7 @@ def explainer_restore_revision(
         explainer.status = Status.DRAFT
     _save(explainer, user, [*fields, "image_width", "image_height", "status"])
     _log(explainer, Action.RESTORED, user=user, from_status=before, comment=" ".join(notes))
+    renditions.after_commit(renditions.ensure_logged, explainer.pk)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
-from . import structured_data
+from . import renditions, structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
 
@@ -24,8 +24,8 @@ def explainer_page_context(request, explainer: Explainer, content) -> dict:
     itself (text, slug, topic, image, sources) comes from it.
     """
     url = request.build_absolute_uri(content.get_absolute_url())
-    image = content.lead_image
-    image_url = request.build_absolute_uri(image.url) if image else None
+    picture = renditions.picture(content)
+    images = structured_data.image_objects(picture, absolute=request.build_absolute_uri)
     notices = list(explainer.notices.all()) if explainer.live_revision_id else []
     updated_at = explainer.reader_updated_at
     signed_off = bool(
@@ -41,12 +41,15 @@ def explainer_page_context(request, explainer: Explainer, content) -> dict:
         "other_notices": [n for n in notices if n.kind != Notice.Kind.CORRECTION],
         "signed_off": signed_off,
         "updated_at": updated_at,
+        "picture": picture,
+        # For Open Graph and similar cards: the 16:9 crop (the original until it exists).
+        "og_image": structured_data.card_image(images, picture),
         "structured_data": structured_data.as_script(
             structured_data.news_article(
                 explainer,
                 content,
                 url=url,
-                image_url=image_url,
+                images=images,
                 updated_at=updated_at,
                 signed_off=signed_off,
                 notices=notices,
