@@ -2,15 +2,17 @@
 
 An upload is refused, with a message for the field, when it is larger than
 ``MAX_IMAGE_UPLOAD_BYTES`` (checked before anything reads it as an image), is not a JPEG,
-PNG, WebP or GIF by its first bytes (whatever its name says), has more than
-``MAX_IMAGE_PIXELS`` pixels (read from its header, before decoding, with Pillow's
-decompression-bomb check), or does not decode. What is kept is Pillow's re-encoding of the
+PNG, WebP or GIF by its first bytes (whatever its name says), carries web page code (a
+"polyglot", such as a GIF that is also an HTML page), has more than ``MAX_IMAGE_PIXELS``
+pixels (read from its header, before decoding, with Pillow's decompression-bomb check), or
+does not decode. What is kept is Pillow's re-encoding of the
 pixels alone, turned upright and into sRGB: anything appended to the file or hidden in its
 metadata (EXIF with GPS positions, comments, scripts) is gone. It is stored under a random
 name that nobody can guess.
 """
 
 import io
+import re
 import secrets
 import warnings
 from dataclasses import dataclass, field
@@ -36,6 +38,9 @@ STORED_AS = {
 ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
 
 _SRGB = ImageCms.createProfile("sRGB")
+# Web page code hidden in or after a picture (a "polyglot": a GIF that is also an HTML page, a
+# JPEG carrying PHP). A browser or a misconfigured server may run it; a photo never has it.
+_MARKUP = re.compile(rb"<(?:script|html|body|iframe|!doctype|\?php)", re.IGNORECASE)
 
 
 def upload_path(instance, filename: str) -> str:
@@ -145,14 +150,21 @@ def make_safe(upload) -> SafeImage:
             limit=filesizeformat(limit),
         )
     upload.seek(0)
-    kind = sniff(upload.read(16))
+    data = upload.read()  # at most MAX_IMAGE_UPLOAD_BYTES, as just checked
+    kind = sniff(data[:16])
     if kind is None:
         raise _refuse(
             "This file is not a JPEG, PNG, WebP or GIF image, whatever its name says. Export "
             "the picture in one of those formats and upload it again.",
             "invalid_image_type",
         )
-    upload.seek(0)
+    if _MARKUP.search(data):
+        raise _refuse(
+            "This file carries web page code (HTML or a script) besides the picture, so it is "
+            "refused. Open the picture in a photo editor, export it again and upload that.",
+            "image_with_markup",
+        )
+    upload = io.BytesIO(data)
     image = _open(upload, kind, settings.MAX_IMAGE_PIXELS)
     try:
         image.seek(0)  # an animation keeps its first frame only
