@@ -233,7 +233,7 @@ class ExplainerAdmin(admin.ModelAdmin):
         return format_html(
             '<div class="focal-picker" data-focal-picker data-x="id_image_focal_x" '
             'data-y="id_image_focal_y">'
-            '<p class="help">Click the subject of the picture (a face, the speaker) or type '
+            '<p class="focal-help">Click the subject of the picture (a face, the speaker) or type '
             "its position in the two fields below. The crops search engines and apps show "
             "keep it in frame. Saved with the version: readers get it once published.</p>"
             '<div class="focal-stage"><img class="focal-image" src="{}" alt="" width="{}" '
