@@ -44,10 +44,12 @@ def block_ssim(reference: Image.Image, candidate: Image.Image) -> float:
     mx, my = mean(x), mean(y)
     xx, yy, xy = mean(product(x, x)), mean(product(y, y)), mean(product(x, y))
     ssim = ImageMath.lambda_eval(
-        lambda a: ((a["mx"] * a["my"] * 2 + C1) * ((a["xy"] - a["mx"] * a["my"]) * 2 + C2))
-        / (
-            (a["mx"] * a["mx"] + a["my"] * a["my"] + C1)
-            * ((a["xx"] - a["mx"] * a["mx"]) + (a["yy"] - a["my"] * a["my"]) + C2)
+        lambda a: (
+            ((a["mx"] * a["my"] * 2 + C1) * ((a["xy"] - a["mx"] * a["my"]) * 2 + C2))
+            / (
+                (a["mx"] * a["mx"] + a["my"] * a["my"] + C1)
+                * ((a["xx"] - a["mx"] * a["mx"]) + (a["yy"] - a["my"] * a["my"]) + C2)
+            )
         ),
         mx=mx,
         my=my,
@@ -105,8 +107,10 @@ def main() -> int:
                         results.setdefault((fmt, quality), []).append(
                             (block_ssim(reference, decoded), len(data), seconds)
                         )
-    print(f"\n{'format':6} {'quality':>7} {'mean SSIM':>9} {'worst':>6} {'bytes vs q95':>12} "
-          f"{'KB/photo':>8} {'ms':>5}")
+    print(
+        f"\n{'format':6} {'quality':>7} {'mean SSIM':>9} {'worst':>6} {'bytes vs q95':>12} "
+        f"{'KB/photo':>8} {'ms':>5}"
+    )
     for fmt, qualities in QUALITIES.items():
         top = sum(r[1] for r in results[fmt, 95])
         for quality in qualities:

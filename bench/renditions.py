@@ -144,8 +144,9 @@ def main() -> int:
         return statistics.median(r[key] for r in results[mode])
 
     draft_s, full_s = median("draft", "seconds"), median("full", "seconds")
-    draft_mb, full_mb = max(r["peak_mb"] for r in results["draft"]), max(
-        r["peak_mb"] for r in results["full"]
+    draft_mb, full_mb = (
+        max(r["peak_mb"] for r in results["draft"]),
+        max(r["peak_mb"] for r in results["full"]),
     )
     print(
         f"\nsite (draft + reduce): median {draft_s:.2f} s, peak RSS {draft_mb:.0f} MB\n"
