@@ -302,6 +302,14 @@ class ExplainerAdmin(admin.ModelAdmin):
             ai_label_reason=form.cleaned_data.get("ai_label_reason", ""),
         )
 
+    def delete_model(self, request, obj):
+        renditions.forget([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        renditions.forget(queryset)
+        super().delete_queryset(request, queryset)
+
     def _bulk(self, request, queryset, step):
         with admin_views.reported(self, request):
             done, problems = services.bulk(

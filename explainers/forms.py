@@ -181,6 +181,19 @@ class ExplainerAdminForm(forms.ModelForm):
         value = self.cleaned_data.get(name)
         return getattr(self.instance, name) if value is None else value
 
+    def clean_image_ai_generated(self):
+        """Once an image is marked AI-generated, only a user who may sign off AI content can
+        unmark it, even with a new picture: a writer could otherwise pass one off as a photo."""
+        value = self.cleaned_data.get("image_ai_generated")
+        locked = self.instance.pk and self.instance.stored("image_ai_generated")
+        if locked and not value and not workflow.may(self.user, "remove_ai_label"):
+            raise ValidationError(
+                "The image is marked as AI-generated. Only an editor who may sign off AI "
+                "content can remove that label, also when the picture is replaced; ask one.",
+                code="ai_image_label_locked",
+            )
+        return value
+
     def clean_ai_generated(self):
         """Once text is marked AI generated, only a user who may sign off can unmark it."""
         value = self.cleaned_data.get("ai_generated")

@@ -84,8 +84,8 @@ def _open(upload, kind: str, max_pixels: int) -> Image.Image:
             image = Image.open(upload, formats=[kind])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse(
-            "This image has more than %(limit)s megapixels; the largest allowed is "
-            "%(limit)s. Resize it and upload it again.",
+            "This image has more than %(limit)s megapixels, the most allowed. Resize it "
+            "and upload it again.",
             "too_many_pixels",
             limit=max_pixels // 1_000_000,
         ) from None
@@ -96,6 +96,11 @@ def _open(upload, kind: str, max_pixels: int) -> Image.Image:
             "invalid_image",
             kind=kind,
         ) from None
+    _check_pixels(image, max_pixels)
+    return image
+
+
+def _check_pixels(image: Image.Image, max_pixels: int) -> None:
     width, height = image.size
     if width * height > max_pixels:
         raise _refuse(
@@ -107,7 +112,6 @@ def _open(upload, kind: str, max_pixels: int) -> Image.Image:
             mp=round(width * height / 1_000_000, 1),
             limit=max_pixels // 1_000_000,
         )
-    return image
 
 
 def _normalise(image: Image.Image) -> Image.Image:
@@ -171,6 +175,8 @@ def make_safe(upload) -> SafeImage:
     try:
         image.seek(0)  # an animation keeps its first frame only
         image.load()  # decode every pixel: a truncated or corrupt file fails here
+        # A GIF's frame may widen the canvas past what its header said: check again.
+        _check_pixels(image, settings.MAX_IMAGE_PIXELS)
         jpeg_options = _jpeg_options(image)
         clean = _normalise(image)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):

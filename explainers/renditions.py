@@ -336,6 +336,17 @@ def withdraw(explainer: Explainer) -> None:
     ensure_logged(explainer)
 
 
+def forget(explainers) -> None:
+    """Explainers are being deleted: their sets' files go once the deletion commits (the
+    rows go with the explainers)."""
+    names = [
+        item["name"]
+        for rendition_set in RenditionSet.objects.filter(explainer__in=explainers)
+        for item in rendition_set.files
+    ]
+    transaction.on_commit(lambda: _delete_files(names))
+
+
 def after_commit(action, explainer_id: int) -> None:
     """Run ``action(explainer)`` once the current transaction commits, on the committed row."""
 

@@ -120,6 +120,13 @@ def explainer_record_edit(
     takes a user who may sign off AI text, and a reason, which the timeline keeps.
     """
     removes_ai_label = bool(explainer.stored("ai_generated")) and not explainer.ai_generated
+    removes_ai_image_label = (
+        bool(explainer.stored("image_ai_generated")) and not explainer.image_ai_generated
+    )
+    if removes_ai_image_label and not workflow.may(user, "remove_ai_label"):
+        raise PermissionDenied(
+            "Only an editor who may sign off AI content can remove the AI-generated image label."
+        )
     if removes_ai_label:
         if not workflow.may(user, "remove_ai_label"):
             raise PermissionDenied(
@@ -396,6 +403,9 @@ def explainer_restore_revision(
     if explainer.stored("ai_generated") and not record.ai_generated:
         explainer.ai_generated = True
         notes.append("The AI label stays: removing it takes an editor's reason.")
+    if explainer.stored("image_ai_generated") and not record.image_ai_generated:
+        explainer.image_ai_generated = True
+        notes.append("The AI-generated image label stays: removing it takes an editor.")
     Source.objects.filter(explainer=explainer).delete()
     Source.objects.bulk_create(
         Source(explainer=explainer, label=item["label"], url=item["url"], position=position)

@@ -83,16 +83,59 @@ def json_ld_images(client, explainer) -> list[str]:
     return [item["url"] for item in json.loads(block.group(1))["image"]]
 
 
-def test_ai_image_flag_is_versioned_and_restorable(live):
-    """Ticking "AI-generated image" is pending until published, and restores with its version."""
+def test_ai_image_flag_and_focal_point_are_versioned(live):
+    """Both are pending until published; a restore brings the old focal point back."""
     approved = live.live_revision.history_id
     writer_edits(live, image_ai_generated="on", image_focal_x="20")
     live.refresh_from_db()
     assert live.pending_fields() == ["AI-generated image", "focal point across (%)"]
     services.explainer_restore_revision(explainer=live, user=writer(), history_id=approved)
     live.refresh_from_db()
-    assert not live.image_ai_generated and live.image_focal_x == 50
-    assert not live.has_pending_changes
+    assert live.image_focal_x == 50
+    # Restoring never removes the AI-generated image label, as for the text's.
+    assert live.image_ai_generated
+    assert "AI-generated image label stays" in live.events.first().comment
+
+
+def test_writer_cannot_remove_the_ai_image_label(live):
+    """A writer's untick (even with a new picture) is refused next to the field."""
+    writer_edits(live, image_ai_generated="on")
+    live.refresh_from_db()
+    client = logged_in(writer("wes"))
+    token = loaded_at_of(client.get(url("change", live)))
+    data = full_change_data(
+        live, token, image=files.photo_upload(), image_alt="A photo", image_ai_generated=False
+    )
+    response = client.post(url("change", live), data)
+    assert response.context["adminform"].form.errors["image_ai_generated"] == [
+        "The image is marked as AI-generated. Only an editor who may sign off AI content can "
+        "remove that label, also when the picture is replaced; ask one."
+    ]
+    live.refresh_from_db()
+    assert live.image_ai_generated
+
+
+def test_service_refuses_a_writer_removing_the_ai_image_label(live):
+    """Whatever path saves it, a writer's removal of the label is refused by the service."""
+    from django.core.exceptions import PermissionDenied
+
+    Explainer.objects.filter(pk=live.pk).update(image_ai_generated=True)
+    live = Explainer.objects.get(pk=live.pk)
+    live.image_ai_generated = False
+    with pytest.raises(PermissionDenied):
+        services.explainer_record_edit(explainer=live, user=writer())
+
+
+def test_editor_may_remove_the_ai_image_label(live):
+    """An editor who may sign off AI content can untick it; it waits for publication."""
+    writer_edits(live, image_ai_generated="on")
+    live.refresh_from_db()
+    client = logged_in(editor("edna"))
+    token = loaded_at_of(client.get(url("change", live)))
+    data = full_change_data(live, token, image_ai_generated=False)
+    assert client.post(url("change", live), data).status_code == 302
+    live.refresh_from_db()
+    assert not live.image_ai_generated
 
 
 def test_diff_shows_focal_point_and_ai_flag(live):

@@ -414,6 +414,30 @@ def test_pending_image_is_reachable_only_under_unguessable_names(
     assert re.fullmatch(r"[0-9a-f]{32}", rendition_set.token)
 
 
+def test_cleared_image_leaves_the_page_and_its_files(client, django_capture_on_commit_callbacks):
+    """Publishing a version without the image removes the picture and deletes its files."""
+    explainer = published()
+    old = live_set(explainer)
+    with django_capture_on_commit_callbacks(execute=True):
+        writer_edits(explainer, image="", **{"image-clear": "on"})
+        services.explainer_publish(explainer=Explainer.objects.get(pk=explainer.pk), user=editor())
+    html = client.get(explainer.get_absolute_url()).text
+    assert "<picture>" not in html and "image" not in json_ld(html)
+    assert not any(exists(item["name"]) for item in old.files)
+
+
+def test_deleting_an_explainer_deletes_its_renditions(
+    admin_client, django_capture_on_commit_callbacks
+):
+    """An explainer deleted in the admin leaves no rendition files behind."""
+    explainer = published()
+    names = [item["name"] for item in live_set(explainer).files]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url("delete", explainer), {"post": "yes"})
+    assert response.status_code == 302 and not Explainer.objects.exists()
+    assert not any(exists(name) for name in names)
+
+
 # The command
 
 

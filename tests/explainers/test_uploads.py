@@ -53,8 +53,7 @@ def test_decompression_bomb_is_refused(admin_client):
     assert len(data) < 12 * 1024
     errors = image_errors(add(admin_client, files.upload(data, "tiny.png")))
     assert errors == [
-        "This image has more than 40 megapixels; the largest allowed is 40. Resize it and "
-        "upload it again."
+        "This image has more than 40 megapixels, the most allowed. Resize it and upload it again."
     ]
     assert not Explainer.objects.exists()
 
@@ -67,6 +66,16 @@ def test_more_pixels_than_the_setting_are_refused_with_the_sizes(admin_client, s
         "This image is 1600 × 900 pixels (1.4 megapixels); the largest allowed is 1 "
         "megapixels. Resize it and upload it again."
     ]
+
+
+def test_gif_frame_wider_than_its_screen_is_refused(admin_client):
+    """A GIF whose 10 x 10 header hides an 8000 x 8000 frame is refused like any bomb."""
+    import struct
+
+    screen = b"GIF89a" + struct.pack("<HH", 10, 10) + bytes([0x80, 0, 0]) + b"\0\0\0\xff\xff\xff"
+    frame = b"," + struct.pack("<HHHH", 0, 0, 8000, 8000) + b"\0\x02\x02\x4c\x01\0;"
+    errors = image_errors(add(admin_client, files.upload(screen + frame, "dot.gif")))
+    assert errors and "megapixels" in errors[0]
 
 
 def test_pillow_limit_follows_the_setting():
