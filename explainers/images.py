@@ -43,9 +43,14 @@ _SRGB = ImageCms.createProfile("sRGB")
 _MARKUP = re.compile(rb"<(?:script|html|body|iframe|!doctype|\?php)", re.IGNORECASE)
 
 
+EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+
+
 def upload_path(instance, filename: str) -> str:
-    """A name nobody can guess (128 random bits); only the extension is kept."""
-    return f"explainers/{secrets.token_hex(16)}{PurePath(filename).suffix.lower()}"
+    """A name nobody can guess (128 random bits), keeping only an image extension: a web
+    server that runs files by their extension (.php, .html) must never be handed one."""
+    suffix = PurePath(filename).suffix.lower()
+    return f"explainers/{secrets.token_hex(16)}{suffix if suffix in EXTENSIONS else ''}"
 
 
 def sniff(head: bytes) -> str | None:

@@ -164,6 +164,15 @@ def test_stored_under_a_random_name(admin_client):
     assert re.fullmatch(r"explainers/[0-9a-f]{32}\.jpg", name)
 
 
+def test_stored_name_never_ends_in_a_runnable_extension():
+    """Whatever name reaches the model by any path, only an image extension is kept."""
+    from explainers.images import upload_path
+
+    assert re.fullmatch(r"explainers/[0-9a-f]{32}", upload_path(None, "shell.php"))
+    assert re.fullmatch(r"explainers/[0-9a-f]{32}", upload_path(None, "page.jpg.html"))
+    assert upload_path(None, "Photo.JPG").endswith(".jpg")
+
+
 def test_metadata_is_stripped_and_rotation_applied(admin_client):
     """Camera make, GPS position and comments are gone; a sideways phone photo stands upright."""
     data = files.with_exif((1600, 1200), orientation=6)
