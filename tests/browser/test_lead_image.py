@@ -120,3 +120,41 @@ def test_reader_downloads_the_rendition_that_fits(live_server, browser, width, e
     shown = image.bounding_box()
     assert abs(shown["height"] - shown["width"] * 1350 / 2400) < 2  # space kept, no jump
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_image_panel_and_reader_picture_fit_and_pass_axe(live_server, browser, width):
+    """The picker and the reader's figure fit a phone and a laptop; axe finds nothing."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.test_admin_fit import DJANGO_WIDGETS, OVERFLOW, WCAG_22_AA
+
+    explainer = ExplainerFactory(
+        image=files.photo_upload((2400, 1350), mark=(30, 40)),
+        image_alt="Envoys at a table",
+        image_credit="Jane Doe / Agency",
+        image_ai_generated=True,
+    )
+    services.explainer_publish(explainer=explainer, user=editor())
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    serve_uploads(context)
+    page = log_in(context, live_server, editor("eddie"))
+    axe = Axe()
+    problems = {}
+    for path in (
+        f"/admin/explainers/explainer/{explainer.pk}/change/",
+        Explainer.objects.get(pk=explainer.pk).get_absolute_url(),
+    ):
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        result = axe.run(
+            page,
+            context={"exclude": DJANGO_WIDGETS},
+            options={"runOnly": {"type": "tag", "values": WCAG_22_AA}},
+        )
+        found = page.evaluate(OVERFLOW) + [v["id"] for v in result.response["violations"]]
+        if found:
+            problems[path] = found
+    assert "AI-generated image" in page.locator(".lead-image figcaption").inner_text()
+    context.close()
+    assert problems == {}
