@@ -117,7 +117,8 @@ def explainer_record_edit(
     """Record an edit saved in the admin, sources included, as one new version.
 
     On a live explainer the edit waits for an editor to publish it. Removing the AI label
-    takes a user who may sign off AI text, and a reason, which the timeline keeps.
+    takes a user who may sign off AI text, and a reason, which the timeline keeps; removing
+    the AI-generated image label takes such a user too.
     """
     removes_ai_label = bool(explainer.stored("ai_generated")) and not explainer.ai_generated
     removes_ai_image_label = (
