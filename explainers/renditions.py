@@ -294,7 +294,9 @@ def ensure_logged(content) -> RenditionSet | None:
     """``ensure``, for editorial steps: a failure is logged and never fails the step, since
     readers' pages fall back to the original."""
     try:
-        return ensure(content)
+        # A savepoint: a database error here must not break the step's own transaction.
+        with transaction.atomic():
+            return ensure(content)
     except Exception:
         logger.exception("Could not make the renditions of explainer %s's lead image.", content.id)
         return None
