@@ -4,11 +4,11 @@ from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from newsroom.admin import ReadOnlyModelAdmin
 
-from . import admin_views, services, workflow
+from . import admin_views, images, renditions, services, workflow
 from .dashboard import QUEUES
 from .forms import ExplainerAdminForm, TransitionForm
 from .models import SECTION_FIELDS, Explainer, Notice, Source, Topic
@@ -99,6 +99,8 @@ class ExplainerAdmin(admin.ModelAdmin):
         "published_at",
         "expires_at",
         "sign_off",
+        "image_facts",
+        "focal_point",
         "created_at",
         "created_by",
         "updated_at",
@@ -119,7 +121,21 @@ class ExplainerAdmin(admin.ModelAdmin):
             },
         ),
         ("Disclosure", {"fields": ("ai_generated", "ai_label_reason", "sign_off")}),
-        ("Topic and image", {"fields": ("topic", "image", "image_alt", "image_credit")}),
+        (
+            "Topic and image",
+            {
+                "fields": (
+                    "topic",
+                    "image",
+                    "image_facts",
+                    "image_alt",
+                    "image_credit",
+                    "image_ai_generated",
+                    "focal_point",
+                    ("image_focal_x", "image_focal_y"),
+                )
+            },
+        ),
         (
             "Publishing",
             {
@@ -137,6 +153,8 @@ class ExplainerAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("css/admin-explainers.css",)}
+        # The focal-point picker; a static file, as the Content-Security-Policy requires.
+        js = ("js/admin-focal-point.js",)
 
     @admin.display(description="status", ordering="status")
     def state(self, obj):
@@ -179,6 +197,54 @@ class ExplainerAdmin(admin.ModelAdmin):
         if obj.reviewed_version:
             return "Void: the text changed after the last sign-off. An editor must sign off again."
         return "Needed before publishing: an editor must sign off the AI-drafted text."
+
+    @admin.display(description="image size")
+    def image_facts(self, obj):
+        if not obj.image:
+            return "No image."
+        facts = format_html("{} × {} pixels.", obj.image_width, obj.image_height)
+        if obj.image_width and obj.image_width < images.SEARCH_ENGINE_MIN_WIDTH:
+            facts = format_html(
+                '{} <strong class="image-narrow">Narrower than {} pixels: search engines and '
+                "news apps may show it only as a small thumbnail.</strong>",
+                facts,
+                images.SEARCH_ENGINE_MIN_WIDTH,
+            )
+        return facts
+
+    @admin.display(description="focal point")
+    def focal_point(self, obj):
+        """The picker: click the picture to set the two fields below; the crops follow.
+
+        Drawn by static/js/admin-focal-point.js. Without JavaScript (or a pointer) the two
+        number fields do the same.
+        """
+        if not obj.image:
+            return "Upload an image and save: then click its subject here to set the focal point."
+        crops = format_html_join(
+            "",
+            '<figure class="focal-crop"><div class="crop-frame crop-{}" data-crop="{}:{}">'
+            '<img src="{}" alt=""></div><figcaption>{}:{}</figcaption></figure>',
+            (
+                (name, ratio_w, ratio_h, obj.image.url, ratio_w, ratio_h)
+                for name, ratio_w, ratio_h in renditions.CROPS
+            ),
+        )
+        return format_html(
+            '<div class="focal-picker" data-focal-picker data-x="id_image_focal_x" '
+            'data-y="id_image_focal_y">'
+            '<p class="focal-help">Click the subject of the picture (a face, the speaker) or type '
+            "its position in the two fields below. The crops search engines and apps show "
+            "keep it in frame. Saved with the version: readers get it once published.</p>"
+            '<div class="focal-stage"><img class="focal-image" src="{}" alt="" width="{}" '
+            'height="{}"><span class="focal-marker" hidden></span></div>'
+            '<p class="focal-status" aria-live="polite"></p>'
+            '<div class="focal-crops">{}</div></div>',
+            obj.image.url,
+            obj.image_width,
+            obj.image_height,
+            crops,
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -223,6 +289,8 @@ class ExplainerAdmin(admin.ModelAdmin):
         # The version is recorded once the sources are saved too, in save_related().
         obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
+        for note in form.image_notes:
+            self.message_user(request, note, messages.WARNING)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -233,6 +301,14 @@ class ExplainerAdmin(admin.ModelAdmin):
             user=request.user,
             ai_label_reason=form.cleaned_data.get("ai_label_reason", ""),
         )
+
+    def delete_model(self, request, obj):
+        renditions.forget([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        renditions.forget(queryset)
+        super().delete_queryset(request, queryset)
 
     def _bulk(self, request, queryset, step):
         with admin_views.reported(self, request):

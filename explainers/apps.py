@@ -6,7 +6,14 @@ class ExplainersConfig(AppConfig):
     name = "explainers"
 
     def ready(self):
+        from django.conf import settings
+        from PIL import Image
+
         from . import (  # noqa: F401
             dashboard,  # registers the writers' and editors' panels
             signals,  # connects the page-cache invalidation
         )
+
+        # Pillow refuses to open images beyond this (a decompression bomb), wherever they come
+        # from; uploads are also checked against the setting itself (explainers/images.py).
+        Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS

@@ -82,7 +82,9 @@ def compare(old, new) -> list[dict]:
                 before, after = old.topic, new.topic
             elif name == "status":
                 before, after = old.get_status_display(), new.get_status_display()
-            elif name == "ai_generated":
+            elif isinstance(before, bool) or isinstance(after, bool):
                 before, after = ("Yes" if before else "No"), ("Yes" if after else "No")
+            elif name in {"image_focal_x", "image_focal_y"}:
+                before, after = f"{before}%", f"{after}%"  # 0% is a place, not "(empty)"
             rows.append({"label": label, "kind": "value", "before": before, "after": after})
     return rows

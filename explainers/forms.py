@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from . import importer, services, workflow
+from . import images, importer, services, workflow
 from .models import VERSIONED_FIELDS, Explainer, Notice, NotificationPreference, version_value
 from .notifications import KINDS
 
@@ -27,6 +27,32 @@ def conflict_changes(current: Explainer, loaded_at: str) -> list[str]:
     ]
 
 
+class LeadImageField(forms.FileField):
+    """An image upload checked and re-encoded (``explainers.images``) before the model sees it.
+
+    Django's own ImageField has Pillow read the file before any size check; this one checks
+    the size first, then the kind by content, the pixel count from the header, and only then
+    decodes. What the model stores is the re-encoded copy.
+    """
+
+    def to_python(self, data):
+        upload = super().to_python(data)
+        if upload is None:
+            return None
+        safe = images.make_safe(upload)
+        safe.file.notes = safe.notes
+        return safe.file
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if isinstance(widget, forms.FileInput) and "accept" not in widget.attrs:
+            attrs["accept"] = images.ACCEPT
+        return attrs
+
+
+FOCAL_WIDGET = forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1, "size": 4})
+
+
 class ExplainerAdminForm(forms.ModelForm):
     """The editor's form: fills in what can be derived and explains what is wrong next to it."""
 
@@ -43,8 +69,14 @@ class ExplainerAdminForm(forms.ModelForm):
             "image",
             "image_alt",
             "image_credit",
+            "image_ai_generated",
+            "image_focal_x",
+            "image_focal_y",
         )
+        field_classes = {"image": LeadImageField}
         widgets = {
+            "image_focal_x": FOCAL_WIDGET,
+            "image_focal_y": FOCAL_WIDGET,
             "headline": forms.TextInput(attrs={"size": 90}),
             "slug": forms.TextInput(attrs={"size": 90}),
             "whats_happening": forms.Textarea(attrs={"rows": 9, "cols": 90}),
@@ -69,6 +101,19 @@ class ExplainerAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "slug" in self.fields:
             self.fields["slug"].required = False
+        if "image" in self.fields:
+            self.fields["image"].help_text = (
+                "Optional. JPEG, PNG, WebP or GIF (the first frame), at most "
+                f"{filesizeformat(settings.MAX_IMAGE_UPLOAD_BYTES)} and "
+                f"{settings.MAX_IMAGE_PIXELS // 1_000_000} megapixels; at least "
+                f"{images.SEARCH_ENGINE_MIN_WIDTH} pixels wide for search engines to show it "
+                "large. It is stored without its metadata (camera, place), under a new name."
+            )
+        # What the editor should know about an accepted image (the admin shows it on saving).
+        self.image_notes: list[str] = []
+        for name in ("image_focal_x", "image_focal_y"):
+            if name in self.fields:
+                self.fields[name].required = False  # left empty: the point stays where it was
         if self.instance.pk:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
 
@@ -123,17 +168,31 @@ class ExplainerAdminForm(forms.ModelForm):
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
-        size = getattr(image, "size", 0)
-        if image and size > settings.MAX_IMAGE_UPLOAD_BYTES:
-            raise ValidationError(
-                "This image is %(size)s; the largest allowed is %(limit)s.",
-                code="file_too_large",
-                params={
-                    "size": filesizeformat(size),
-                    "limit": filesizeformat(settings.MAX_IMAGE_UPLOAD_BYTES),
-                },
-            )
+        self.image_notes = list(getattr(image, "notes", []))
         return image
+
+    def clean_image_focal_x(self):
+        return self._focal("image_focal_x")
+
+    def clean_image_focal_y(self):
+        return self._focal("image_focal_y")
+
+    def _focal(self, name: str) -> int:
+        value = self.cleaned_data.get(name)
+        return getattr(self.instance, name) if value is None else value
+
+    def clean_image_ai_generated(self):
+        """Once an image is marked AI-generated, only a user who may sign off AI content can
+        unmark it, even with a new picture: a writer could otherwise pass one off as a photo."""
+        value = self.cleaned_data.get("image_ai_generated")
+        locked = self.instance.pk and self.instance.stored("image_ai_generated")
+        if locked and not value and not workflow.may(self.user, "remove_ai_label"):
+            raise ValidationError(
+                "The image is marked as AI-generated. Only an editor who may sign off AI "
+                "content can remove that label, also when the picture is replaced; ask one.",
+                code="ai_image_label_locked",
+            )
+        return value
 
     def clean_ai_generated(self):
         """Once text is marked AI generated, only a user who may sign off can unmark it."""
@@ -159,6 +218,11 @@ class ExplainerAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self.check_conflict()
+        if "image" in self.changed_data and not {"image_focal_x", "image_focal_y"} & set(
+            self.changed_data
+        ):
+            # A new picture has its subject elsewhere: start from the middle, not the old point.
+            cleaned["image_focal_x"] = cleaned["image_focal_y"] = 50
         if cleaned.get("image") and not (cleaned.get("image_alt") or "").strip():
             self.add_error(
                 "image_alt",

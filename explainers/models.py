@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, URLValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from . import text
+from . import images, text
 
 # The three fixed sections, in the order readers see them: (field name, heading, guidance).
 SECTIONS = (
@@ -42,6 +42,9 @@ VERSIONED_FIELDS = (
     "image",
     "image_alt",
     "image_credit",
+    "image_ai_generated",
+    "image_focal_x",
+    "image_focal_y",
     "source_list",
 )
 
@@ -167,12 +170,14 @@ class Explainer(ExplainerContent, models.Model):
     )
     image = models.ImageField(
         "lead image",
-        upload_to="explainers/%Y/%m/",
+        # A random name: drafts' and replaced images' addresses cannot be guessed.
+        upload_to=images.upload_path,
         blank=True,
         width_field="image_width",
         height_field="image_height",
         validators=[FileExtensionValidator(["jpg", "jpeg", "png", "webp", "gif"])],
-        help_text="Optional. JPEG, PNG, WebP or GIF, at most 5 MB.",
+        help_text="Optional. JPEG, PNG, WebP or GIF, at least 1200 pixels wide. Readers get "
+        "copies sized for their screen.",
     )
     # Stored so the page can reserve the image's space before it loads.
     image_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
@@ -188,6 +193,25 @@ class Explainer(ExplainerContent, models.Model):
         max_length=200,
         blank=True,
         help_text="Photographer and agency, e.g. “Jane Doe / Reuters”.",
+    )
+    image_ai_generated = models.BooleanField(
+        "AI-generated image",
+        default=False,
+        help_text="Tick when a model made the picture (or changed what it shows). Readers see "
+        "“AI-generated image” under it, and its files and the page's data say so.",
+    )
+    # Where the picture's subject is, in percent of its width and height: crops keep it.
+    image_focal_x = models.PositiveSmallIntegerField(
+        "focal point across (%)",
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="From the left edge (0) to the right edge (100).",
+    )
+    image_focal_y = models.PositiveSmallIntegerField(
+        "focal point down (%)",
+        default=50,
+        validators=[MaxValueValidator(100)],
+        help_text="From the top (0) to the bottom (100).",
     )
     status = models.CharField(
         "status", max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -322,6 +346,11 @@ class Explainer(ExplainerContent, models.Model):
                 condition=Q(image="") | ~Q(image_alt=""),
                 name="explainer_image_has_alt",
                 violation_error_message="An image needs a description (alt text).",
+            ),
+            models.CheckConstraint(
+                condition=Q(image_focal_x__lte=100, image_focal_y__lte=100),
+                name="explainer_focal_point_in_image",
+                violation_error_message="The focal point must lie within the image (0 to 100%).",
             ),
             models.UniqueConstraint(
                 fields=["import_digest"],
@@ -478,6 +507,41 @@ def version_value(obj, name: str):
     if name == "image":
         return getattr(value, "name", value) or ""
     return value
+
+
+class RenditionSet(models.Model):
+    """The files readers get for one lead image, as one or more versions show it.
+
+    Keyed by everything the files depend on (the original, focal point, credit, AI flag and
+    the rendition settings), so a set is made once and shared by the versions that show the
+    image alike. The files live under ``renditions/<token>/``: nobody can guess that, and a
+    set made again after being withdrawn gets a new token, hence new addresses.
+    ``explainers.renditions`` makes, finds and deletes sets.
+    """
+
+    explainer = models.ForeignKey(
+        Explainer,
+        verbose_name="explainer",
+        on_delete=models.CASCADE,
+        related_name="rendition_sets",
+    )
+    source_key = models.CharField("source key", max_length=64, unique=True)
+    token = models.CharField("token", max_length=32, unique=True)
+    image = models.CharField("original", max_length=255)
+    files = models.JSONField(
+        "files",
+        default=list,
+        help_text="Each file: name, kind (w for a width, else the crop's ratio), format, "
+        "width and height.",
+    )
+    created_at = models.DateTimeField("made at", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "rendition set"
+        verbose_name_plural = "rendition sets"
+
+    def __str__(self):
+        return f"Renditions of {self.image}"
 
 
 class Source(models.Model):

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from audit import services as audit
 
-from . import notifications, workflow
+from . import notifications, renditions, workflow
 from .models import (
     VERSIONED_FIELDS,
     Explainer,
@@ -135,9 +135,17 @@ def explainer_record_edit(
     """Record an edit saved in the admin, sources included, as one new version.
 
     On a live explainer the edit waits for an editor to publish it. Removing the AI label
-    takes a user who may sign off AI text, and a reason, which the timeline keeps.
+    takes a user who may sign off AI text, and a reason, which the timeline keeps; removing
+    the AI-generated image label takes such a user too.
     """
     removes_ai_label = bool(explainer.stored("ai_generated")) and not explainer.ai_generated
+    removes_ai_image_label = (
+        bool(explainer.stored("image_ai_generated")) and not explainer.image_ai_generated
+    )
+    if removes_ai_image_label and not workflow.may(user, "remove_ai_label"):
+        raise PermissionDenied(
+            "Only an editor who may sign off AI content can remove the AI-generated image label."
+        )
     if removes_ai_label:
         if not workflow.may(user, "remove_ai_label"):
             raise PermissionDenied(
@@ -152,6 +160,8 @@ def explainer_record_edit(
         explainer.updated_by = user
     was_signed_off = explainer.is_signed_off
     explainer.save()
+    # A new or changed image gets its renditions once saved, so previews and publishing have them.
+    renditions.after_commit(renditions.ensure_logged, explainer.pk)
     if was_signed_off and not explainer.is_signed_off and explainer.live_revision_id:
         # An edit to signed-off AI text that readers see voids the sign-off: editors must know.
         notifications.signoff_needed(explainer, actor=user)
@@ -239,6 +249,13 @@ def _cancel_schedule(explainer: Explainer) -> None:
         explainer.scheduled_revision = explainer.scheduled_at = None
 
 
+def _publish_renditions(explainer: Explainer, revision) -> None:
+    """Readers get the revision's renditions from the moment it is theirs (made now if they
+    are missing); once committed, those of a replaced image are deleted."""
+    renditions.ensure_logged(revision)
+    renditions.after_commit(renditions.prune, explainer.pk)
+
+
 @transaction.atomic
 def explainer_publish(
     *,
@@ -283,6 +300,7 @@ def explainer_publish(
         revision = explainer.history.latest()
         Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
         explainer.scheduled_revision = revision
+        _publish_renditions(explainer, revision)
         _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
         audit.record(action="scheduled", actor=user, obj=explainer, details=_audited(explainer))
         notifications.published(explainer, actor=user, scheduled_for=at)
@@ -309,6 +327,7 @@ def explainer_publish(
     revision = explainer.history.latest()
     Explainer.objects.filter(pk=explainer.pk).update(live_revision=revision)
     explainer.live_revision = revision
+    _publish_renditions(explainer, revision)
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)
@@ -345,6 +364,8 @@ def explainer_unpublish(
     _move(explainer, Status.UNPUBLISHED, Action.UNPUBLISHED, user=user, comment=comment)
     audit.record(action="unpublished", actor=user, obj=explainer, details=_audited(explainer))
     _revoke_preview_links(explainer, user)
+    # The image addresses readers saw stop working too.
+    renditions.after_commit(renditions.withdraw, explainer.pk)
 
 
 @transaction.atomic
@@ -358,6 +379,7 @@ def explainer_archive(
     _move(explainer, Status.ARCHIVED, Action.ARCHIVED, user=user, comment=comment)
     audit.record(action="archived", actor=user, obj=explainer, details=_audited(explainer))
     _revoke_preview_links(explainer, user)
+    renditions.after_commit(renditions.withdraw, explainer.pk)
 
 
 # The Workflow panel's steps, by name; which of them a user may take is workflow.py's to say.
@@ -408,6 +430,9 @@ def explainer_restore_revision(
     if explainer.stored("ai_generated") and not record.ai_generated:
         explainer.ai_generated = True
         notes.append("The AI label stays: removing it takes an editor's reason.")
+    if explainer.stored("image_ai_generated") and not record.image_ai_generated:
+        explainer.image_ai_generated = True
+        notes.append("The AI-generated image label stays: removing it takes an editor.")
     Source.objects.filter(explainer=explainer).delete()
     Source.objects.bulk_create(
         Source(explainer=explainer, label=item["label"], url=item["url"], position=position)
@@ -418,6 +443,7 @@ def explainer_restore_revision(
         explainer.status = Status.DRAFT
     _save(explainer, user, [*fields, "image_width", "image_height", "status"])
     _log(explainer, Action.RESTORED, user=user, from_status=before, comment=" ".join(notes))
+    renditions.after_commit(renditions.ensure_logged, explainer.pk)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import Explainer, Notice
+from .renditions import AI_SOURCE_TYPE, Picture
 
 # Same escapes as Django's json_script: the JSON cannot close the <script> element.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -22,7 +23,7 @@ def news_article(
     content,
     *,
     url: str,
-    image_url: str | None,
+    images: list[dict],
     updated_at,
     signed_off: bool,
     notices: list[Notice],
@@ -49,13 +50,49 @@ def news_article(
             {"@type": "CorrectionComment", "text": n.text, "datePublished": n.created_at}
             for n in corrections
         ]
-    if image_url:
-        data["image"] = image_url
+    if images:
+        data["image"] = images
     # Revisions keep a topic's id without a database constraint: it may be gone.
     topic = content.topic if content.topic_id else None
     if topic is not None:
         data["about"] = topic.name
     return data
+
+
+def image_objects(picture: Picture | None, *, absolute) -> list[dict]:
+    """The lead image for search engines: its 16:9, 4:3 and 1:1 crops (the original until
+    they exist), each with its size, credit and, for an AI-generated image, its source type.
+
+    ``absolute`` turns a path into a full address.
+    """
+    if picture is None:
+        return []
+    sizes = [(c.url, c.width, c.height) for c in picture.crops]
+    objects = []
+    for address, width, height in sizes or [(picture.src, picture.width, picture.height)]:
+        item = {"@type": "ImageObject", "url": absolute(address), "contentUrl": absolute(address)}
+        if width and height:
+            item.update(width=width, height=height)
+        if picture.credit:
+            item["creditText"] = picture.credit
+        if picture.ai_generated:
+            item["digitalSourceType"] = AI_SOURCE_TYPE
+        objects.append(item)
+    return objects
+
+
+def card_image(images: list[dict], picture: Picture | None) -> dict | None:
+    """What a link preview (``og:image``) shows: the first, widest crop, with its alt text."""
+    if not images:
+        return None
+    first = images[0]
+    return {
+        "url": first["url"],
+        "width": first.get("width"),
+        "height": first.get("height"),
+        "alt": picture.alt,
+        "type": "image/jpeg" if picture.complete else None,
+    }
 
 
 def as_script(data: dict) -> SafeString:

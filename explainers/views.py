@@ -11,7 +11,7 @@ from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
 
-from . import page_cache, structured_data
+from . import page_cache, renditions, structured_data
 from .models import Explainer, Notice, SlugRedirect
 from .services import preview_link_find
 
@@ -28,8 +28,8 @@ def explainer_page_context(explainer: Explainer, content) -> dict:
     configured address, never the request's Host, so every request gets the same page.
     """
     url = absolute_url(content.get_absolute_url())
-    image = content.lead_image
-    image_url = absolute_url(image.url) if image else None
+    picture = renditions.picture(content)
+    images = structured_data.image_objects(picture, absolute=absolute_url)
     notices = list(explainer.notices.all()) if explainer.live_revision_id else []
     updated_at = explainer.reader_updated_at
     signed_off = bool(
@@ -45,12 +45,15 @@ def explainer_page_context(explainer: Explainer, content) -> dict:
         "other_notices": [n for n in notices if n.kind != Notice.Kind.CORRECTION],
         "signed_off": signed_off,
         "updated_at": updated_at,
+        "picture": picture,
+        # For Open Graph and similar cards: the 16:9 crop (the original until it exists).
+        "og_image": structured_data.card_image(images, picture),
         "structured_data": structured_data.as_script(
             structured_data.news_article(
                 explainer,
                 content,
                 url=url,
-                image_url=image_url,
+                images=images,
                 updated_at=updated_at,
                 signed_off=signed_off,
                 notices=notices,

@@ -296,8 +296,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG and not PRODUCTION
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Lead images larger than this are refused before Pillow opens them.
+# Lead images larger than this are refused before anything reads them as an image.
 MAX_IMAGE_UPLOAD_BYTES = env_int("NEWSROOM_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
+# And those with more pixels than this, from their header, before decoding: a few KiB of
+# PNG can unpack to gigabytes (a "decompression bomb"). Also Pillow's own limit, set at start.
+MAX_IMAGE_PIXELS = env_int("NEWSROOM_MAX_IMAGE_PIXELS", 40_000_000)
 
 # Rate limits must be shared by every worker process in production: point this at Redis.
 # Vote counters get their own alias ("ratelimit") that only the vote endpoint writes, so no

@@ -3,6 +3,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from newsroom.media import serve_media
+
 admin.site.site_header = "Newsroom"
 admin.site.site_title = "Newsroom admin"
 # The home page lists the models; the sidebar's copy of that list cost a third of a laptop's
@@ -17,4 +19,4 @@ urlpatterns = [
 ]
 
 # In production the web server or a bucket serves uploads (README.md, "Production").
-urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+urlpatterns += static(settings.MEDIA_URL, view=serve_media)

@@ -51,9 +51,13 @@ def full_change_data(explainer: Explainer, loaded_at: str, *, sources=None, **ov
         topic=explainer.topic_id or "",
         image_alt=explainer.image_alt,
         image_credit=explainer.image_credit,
+        image_focal_x=explainer.image_focal_x,
+        image_focal_y=explainer.image_focal_y,
     )
     if explainer.ai_generated:
         data["ai_generated"] = "on"
+    if explainer.image_ai_generated:
+        data["image_ai_generated"] = "on"
     existing = list(explainer.sources.all())
     wanted = [(s.label, s.url) for s in existing] if sources is None else list(sources)
     rows = max(len(existing), len(wanted))
@@ -74,8 +78,9 @@ def full_change_data(explainer: Explainer, loaded_at: str, *, sources=None, **ov
                 {prefix + "label": existing[index].label, prefix + "url": existing[index].url}
             )
     data.update(overrides)
-    if data.get("ai_generated") is False:
-        del data["ai_generated"]
+    for flag in ("ai_generated", "image_ai_generated"):
+        if data.get(flag) is False:
+            del data[flag]
     return data
 
 

@@ -160,7 +160,7 @@ def test_image_with_alt_text_is_shown_with_its_size(admin_client, client):
     explainer_publish(explainer=explainer, user=None)
     assert (explainer.image_width, explainer.image_height) == (40, 30)
     html = client.get(explainer.get_absolute_url()).text
-    assert 'alt="Leaders at a table" width="40" height="30"' in html
+    assert 'width="40" height="30" alt="Leaders at a table"' in html
     assert "Jane Doe / Agency" in html
 
 

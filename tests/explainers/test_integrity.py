@@ -10,8 +10,8 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from explainers import services
-from explainers.models import Explainer, PreviewLink, SlugRedirect, WorkflowEvent
+from explainers import renditions, services
+from explainers.models import Explainer, PreviewLink, RenditionSet, SlugRedirect, WorkflowEvent
 from tests.explainers.admin_client import (
     full_change_data,
     loaded_at_of,
@@ -41,9 +41,11 @@ HOSTILE_EDITS = {
     "why it's important": ({"why_its_important": "Hijacked stakes."}, "Hijacked stakes."),
     "what's next": ({"whats_next": "Hijacked outlook."}, "Hijacked outlook."),
     "topic": ({"topic": "NEW_TOPIC"}, "Hijacked topic"),
-    "image": ({"image": "NEW_IMAGE"}, "hijacked"),
+    "image": ({"image": "NEW_IMAGE"}, "NEW_FILES"),
     "image description": ({"image_alt": "Hijacked description"}, "Hijacked description"),
     "image credit": ({"image_credit": "Hijacked credit"}, "Hijacked credit"),
+    "image AI flag": ({"image_ai_generated": "on"}, "AI-generated image"),
+    "focal point": ({"image_focal_x": "3", "image_focal_y": "97"}, "NEW_FILES"),
     "sources": (
         {"sources": [("Approved source", "https://phishing.example/login")]},
         "phishing.example",
@@ -54,15 +56,22 @@ HOSTILE_EDITS = {
 
 
 @pytest.mark.parametrize("field", sorted(HOSTILE_EDITS))
-def test_writers_edit_of_a_live_explainer_waits_for_an_editor(client, live, field):
+def test_writers_edit_of_a_live_explainer_waits_for_an_editor(
+    client, live, field, django_capture_on_commit_callbacks
+):
     """A writer's change to any reader-visible field stays off every public surface."""
     changes, trace = HOSTILE_EDITS[field]
     if changes.get("topic") == "NEW_TOPIC":
         changes["topic"] = TopicFactory(name="Hijacked topic").pk
     if changes.get("image") == "NEW_IMAGE":
         changes["image"] = png("hijacked.png")
-    response = writer_edits(live, **changes)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = writer_edits(live, **changes)
     assert "Changes waiting for publication" in response.text
+    if trace == "NEW_FILES":
+        # The pending version's own files (made on saving), by their unguessable folder.
+        pending = RenditionSet.objects.get(source_key=renditions.source_key(live.history.latest()))
+        trace = pending.token
 
     page = client.get("/explainers/approved-slug/")
     assert page.status_code == 200
@@ -111,8 +120,12 @@ def test_editor_publishing_brings_every_change_to_readers(client, live):
 
     assert client.get("/explainers/approved-slug/")["Location"] == "/explainers/new-slug/"
     page = client.get("/explainers/new-slug/").text
-    for text in ("New headline", "New topic", "fresh", "New description", "New credit"):
+    for text in ("New headline", "New topic", "New description", "New credit"):
         assert text in page
+    live.refresh_from_db()
+    assert live.image.name == live.live_revision.image and "fresh" not in live.image.name
+    published = RenditionSet.objects.get(source_key=renditions.source_key(live.live_revision))
+    assert f"/media/renditions/{published.token}/" in page
     assert json_ld(page)["isBasedOn"] == ["https://new.example/"]
     assert "Approved source" not in page
     assert "New headline" in client.get("/").text
