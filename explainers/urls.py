@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 from .page_cache import PAGED, VOTE_OUTCOME, public_page
 
 app_name = "explainers"
@@ -16,6 +16,16 @@ urlpatterns = [
         "explainers/<slug:slug>/",
         public_page(views.ExplainerDetailView.as_view(), query=VOTE_OUTCOME),
         name="detail",
+    ),
+    path("feed/", public_page(feeds.ExplainerFeed.view()), name="feed"),
+    path("feed/atom/", public_page(feeds.AtomExplainerFeed.view()), name="feed-atom"),
+    path("corrections/feed/", public_page(feeds.CorrectionFeed.view()), name="corrections-feed"),
+    path("topics/", public_page(views.TopicListView.as_view()), name="topics"),
+    path("topics/<slug:slug>/feed/", public_page(feeds.TopicFeed.view()), name="topic-feed"),
+    path(
+        "topics/<slug:slug>/",
+        public_page(views.TopicDetailView.as_view(), query=PAGED),
+        name="topic",
     ),
     path("preview/<str:token>/", views.preview_link, name="preview"),
 ]

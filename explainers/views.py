@@ -3,15 +3,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
 
-from . import page_cache, structured_data
-from .models import Explainer, Notice, SlugRedirect
+from . import page_cache, selectors, structured_data
+from .models import Explainer, Notice, SlugRedirect, Topic
 from .services import preview_link_find
 
 # Saves within this long of publication are part of publishing, not an update readers need.
@@ -69,28 +69,7 @@ class ExplainerListView(ListView):
     paginate_by = settings.EXPLAINERS_PER_PAGE
 
     def get_queryset(self):
-        return (
-            Explainer.objects.published()
-            .with_public_revision()
-            .only(
-                "published_at",
-                "scheduled_at",
-                *(
-                    f"{revision}__{field}"
-                    for revision in ("live_revision", "scheduled_revision")
-                    for field in (
-                        "slug",
-                        "headline",
-                        "whats_happening",
-                        "ai_generated",
-                        "version",
-                        "topic__name",
-                        "topic__slug",
-                    )
-                ),
-            )
-            .order_by("-published_at", "-pk")
-        )
+        return selectors.public_cards()
 
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
@@ -197,3 +176,40 @@ class CorrectionListView(ListView):
         response = super().render_to_response(context, **kwargs)
         shown = [notice.explainer for notice in context["corrections"]]
         return page_cache.tag(response, "corrections", *page_cache.explainer_keys(shown))
+
+
+class TopicListView(ListView):
+    """Every topic with a published explainer, with how many it has."""
+
+    template_name = "explainers/topic_list.html"
+    context_object_name = "topics"
+
+    def get_queryset(self):
+        return selectors.public_topics()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        return page_cache.tag(
+            response, "topics", *(f"topic-{topic.pk}" for topic in context["topics"])
+        )
+
+
+class TopicDetailView(ListView):
+    """One topic's published explainers, newest first; a topic with none is no page (404)."""
+
+    template_name = "explainers/topic_detail.html"
+    context_object_name = "explainers"
+    paginate_by = settings.EXPLAINERS_PER_PAGE
+    allow_empty = False
+
+    def get_queryset(self):
+        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        return selectors.topic_explainers(self.topic)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(topic=self.topic, **kwargs)
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        shown = context["explainers"]
+        return page_cache.tag(response, f"topic-{self.topic.pk}", *page_cache.explainer_keys(shown))

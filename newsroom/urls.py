@@ -3,6 +3,10 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from explainers.page_cache import public_page
+
+from . import views
+
 admin.site.site_header = "Newsroom"
 admin.site.site_title = "Newsroom admin"
 # The home page lists the models; the sidebar's copy of that list cost a third of a laptop's
@@ -12,6 +16,7 @@ admin.site.index_title = "Explainers and ratings"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("manifest.webmanifest", public_page(views.manifest), name="manifest"),
     path("", include("feedback.urls")),
     path("", include("explainers.urls")),
 ]
