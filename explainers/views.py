@@ -27,8 +27,7 @@ def explainer_page_context(explainer: Explainer, content) -> dict:
     configured address, never the request's Host, so every request gets the same page.
     """
     url = absolute_url(content.get_absolute_url())
-    image = content.lead_image
-    image_url = absolute_url(image.url) if image else None
+    images = structured_data.lead_images(content)
     notices = list(explainer.notices.all()) if explainer.live_revision_id else []
     updated_at = explainer.reader_updated_at
     signed_off = bool(
@@ -43,13 +42,14 @@ def explainer_page_context(explainer: Explainer, content) -> dict:
         "corrections": [n for n in notices if n.kind == Notice.Kind.CORRECTION],
         "other_notices": [n for n in notices if n.kind != Notice.Kind.CORRECTION],
         "signed_off": signed_off,
+        "share_image": images[0] if images else None,
         "updated_at": updated_at,
         "structured_data": structured_data.as_script(
             structured_data.news_article(
                 explainer,
                 content,
                 url=url,
-                image_url=image_url,
+                images=images,
                 updated_at=updated_at,
                 signed_off=signed_off,
                 notices=notices,

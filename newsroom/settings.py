@@ -287,7 +287,8 @@ if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", SITE_LANGUAGE):
     )
 # JSON-LD's publisher: its address (the site's by default) and logo (the site's own icon
 # by default; Google asks for a raster image at least 112 px wide).
-PUBLISHER_URL = site_url(os.environ.get("NEWSROOM_PUBLISHER_URL") or SITE_URL)
+PUBLISHER_URL = os.environ.get("NEWSROOM_PUBLISHER_URL", "").strip()
+PUBLISHER_URL = site_url(PUBLISHER_URL) if PUBLISHER_URL else ""  # empty: NEWSROOM_SITE_URL
 PUBLISHER_LOGO_URL = os.environ.get("NEWSROOM_PUBLISHER_LOGO_URL", "").strip()
 
 # Full-text search on PostgreSQL: the text search configuration the stored vectors and the

@@ -196,7 +196,7 @@ def test_links_name_the_site_url_not_the_host(client, live, settings):
     assert f'<link rel="canonical" href="{page}">' in html
     data = json_ld(html)
     assert data["url"] == data["mainEntityOfPage"] == page
-    assert data["image"] == "https://news.example.com" + live.image.url
+    assert data["image"] == ["https://news.example.com" + live.image.url]
     assert "localhost" not in html
 
 
@@ -205,7 +205,7 @@ def test_links_are_unchanged_when_the_host_is_the_site(client, live, settings):
     settings.SITE_URL = "http://testserver"
     html = client.get(live.get_absolute_url()).text
     assert '<link rel="canonical" href="http://testserver/explainers/approved-slug/">' in html
-    assert f'"image": "http://testserver{live.image.url}"' in html
+    assert f'"image": ["http://testserver{live.image.url}"]' in html
 
 
 def test_a_storage_address_for_the_image_is_kept(settings):
