@@ -1,7 +1,7 @@
 from django.urls import path
 
-from . import feeds, views
-from .page_cache import PAGED, VOTE_OUTCOME, public_page
+from . import feeds, sitemaps, views
+from .page_cache import PAGED, SITEMAP_PAGED, VOTE_OUTCOME, public_page
 
 app_name = "explainers"
 
@@ -27,5 +27,12 @@ urlpatterns = [
         public_page(views.TopicDetailView.as_view(), query=PAGED),
         name="topic",
     ),
+    path("sitemap.xml", public_page(sitemaps.index), name="sitemap-index"),
+    path(
+        "sitemap-<slug:section>.xml",
+        public_page(sitemaps.section, query=SITEMAP_PAGED),
+        name="sitemap",
+    ),
+    path("news-sitemap.xml", public_page(sitemaps.news), name="news-sitemap"),
     path("preview/<str:token>/", views.preview_link, name="preview"),
 ]

@@ -17,6 +17,7 @@ admin.site.index_title = "Explainers and ratings"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", public_page(views.manifest), name="manifest"),
+    path("robots.txt", public_page(views.robots_txt), name="robots"),
     path("", include("feedback.urls")),
     path("", include("explainers.urls")),
 ]

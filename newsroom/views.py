@@ -1,9 +1,11 @@
 """Site-wide files browsers and crawlers ask for: the web app manifest and robots.txt."""
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
+
+from newsroom.site import absolute_url
 
 
 def manifest(request):
@@ -25,3 +27,23 @@ def manifest(request):
         ],
     }
     return JsonResponse(data, content_type="application/manifest+json")
+
+
+def robots_txt(request):
+    """Crawlers may read the public site, not the admin or shared previews; where sitemaps are.
+
+    Search result pages are left out as well: search engines ask sites not to have their own
+    results indexed, and a crawler following every query would only load the database.
+    """
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        "",
+        f"Sitemap: {absolute_url(reverse('explainers:sitemap-index'))}",
+        f"Sitemap: {absolute_url(reverse('explainers:news-sitemap'))}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
