@@ -8,5 +8,6 @@ class ExplainersConfig(AppConfig):
     def ready(self):
         from . import (  # noqa: F401
             dashboard,  # registers the writers' and editors' panels
+            search,  # connects the search pages' cache invalidation
             signals,  # connects the page-cache invalidation
         )

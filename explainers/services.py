@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from . import notifications, workflow
+from . import notifications, search, workflow
 from .models import (
     VERSIONED_FIELDS,
     Explainer,
@@ -264,6 +264,7 @@ def explainer_publish(
         revision = explainer.history.latest()
         Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
         explainer.scheduled_revision = revision
+        search.index_revision(explainer=explainer, revision=revision)
         _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
         notifications.published(explainer, actor=user, scheduled_for=at)
         return
@@ -289,6 +290,7 @@ def explainer_publish(
     revision = explainer.history.latest()
     Explainer.objects.filter(pk=explainer.pk).update(live_revision=revision)
     explainer.live_revision = revision
+    search.index_revision(explainer=explainer, revision=revision)
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)

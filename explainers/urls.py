@@ -20,6 +20,8 @@ urlpatterns = [
     path("feed/", public_page(feeds.ExplainerFeed.view()), name="feed"),
     path("feed/atom/", public_page(feeds.AtomExplainerFeed.view()), name="feed-atom"),
     path("corrections/feed/", public_page(feeds.CorrectionFeed.view()), name="corrections-feed"),
+    # Search pages keep to their own bounded cache: see explainers/search.py.
+    path("search/", public_page(views.search_page, query=PAGED), name="search"),
     path("topics/", public_page(views.TopicListView.as_view()), name="topics"),
     path("topics/<slug:slug>/feed/", public_page(feeds.TopicFeed.view()), name="topic-feed"),
     path(

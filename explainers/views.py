@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponsePermanentRedirect
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -10,7 +11,8 @@ from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
 
-from . import page_cache, selectors, structured_data
+from . import page_cache, search, selectors, structured_data
+from .forms import SearchForm
 from .models import Explainer, Notice, SlugRedirect, Topic
 from .services import preview_link_find
 
@@ -97,11 +99,12 @@ class ExplainerDetailView(DetailView):
         self.object = with_page_content(published.public_filter(slug=kwargs["slug"])).first()
         if self.object is None:
             return self.old_address(kwargs["slug"])
-        response = self.render_to_response(self.get_context_data(object=self.object))
+        context = self.get_context_data(object=self.object)
+        response = self.render_to_response(context)
         topic = self.object.public_revision.topic_id
         return page_cache.tag(
             response,
-            *page_cache.explainer_keys([self.object]),
+            *page_cache.explainer_keys([self.object, *context["related"]]),
             *([f"topic-{topic}"] if topic else []),
         )
 
@@ -130,6 +133,7 @@ class ExplainerDetailView(DetailView):
         context.update(explainer_page_context(self.object, self.object.public_revision))
         # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
         # same for everyone who voted that way, so it stays as cacheable as the page.
+        context["related"] = search.related(self.object)
         voted = self.request.GET.get("voted")
         if voted in {"yes", "no"}:
             context["voted"] = voted
@@ -213,3 +217,50 @@ class TopicDetailView(ListView):
         response = super().render_to_response(context, **kwargs)
         shown = context["explainers"]
         return page_cache.tag(response, f"topic-{self.topic.pk}", *page_cache.explainer_keys(shown))
+
+
+def search_page(request):
+    """/search/?q=words: the search form and the published explainers that match, 20 a page.
+
+    No query: the form. A query that cannot be run: the form with its error, 400. Results
+    are kept in the search pages' own bounded cache (see explainers/search.py).
+    """
+    raw = request.GET.get("q", "")
+    if not raw.strip():
+        response = render(request, "explainers/search.html", {"form": SearchForm()})
+        return page_cache.tag(response, "search")
+    form = SearchForm({"q": raw})
+    if not form.is_valid():
+        return render(request, "explainers/search.html", {"form": form}, status=400)
+    query = form.cleaned_data["q"]
+    number = int(request.GET.get("page") or 1)  # the page cache let only canonical numbers by
+    hit = search.cached(query, number)
+    if hit is not None:
+        content, content_type, headers = hit
+        return HttpResponse(content, content_type=content_type, headers=headers)
+    parsed = search.parse(query)
+    paginator = Paginator(search.matching(query, parsed), search.RESULTS_PER_PAGE)
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        raise Http404("There is no such page of results.") from None
+    entries = list(page.object_list.select_related("revision"))
+    cards = selectors.public_cards().in_bulk([entry.explainer_id for entry in entries])
+    excerpts = search.excerpts(entries, query, parsed)
+    results = [
+        (cards[e.explainer_id], excerpts.get(e.explainer_id))
+        for e in entries
+        if e.explainer_id in cards
+    ]
+    context = {
+        "form": form,
+        "query": query,
+        "page_obj": page,
+        "results": results,
+        "suggestion": search.suggest(query, parsed) if paginator.count == 0 else None,
+    }
+    response = render(request, "explainers/search.html", context)
+    page_cache.tag(response, "search", *page_cache.explainer_keys(c for c, _ in results))
+    headers = {h: response[h] for h in page_cache.SURROGATE_HEADERS if h in response}
+    search.keep(query, number, (response.content, response["Content-Type"], headers))
+    return response
