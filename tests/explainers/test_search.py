@@ -1,3 +1,4 @@
+import io
 import re
 from datetime import timedelta
 
@@ -273,3 +274,17 @@ def test_related_never_shows_what_readers_may_not_see(client, engine, unseen):
     for word in SECRET_WORDS:
         assert word not in html, word
     assert "scheduled host security talks" in html
+
+
+def test_reindex_command_rebuilds_the_index(client, engine):
+    """reindex_search makes every approved revision searchable again, and nothing else."""
+    from django.core.management import call_command
+
+    from explainers.models import SearchEntry
+
+    publish(headline="Volcano erupts")
+    ExplainerFactory(headline="Volcano draft")
+    SearchEntry.objects.all().delete()
+    assert headlines(client, "volcano") == []
+    call_command("reindex_search", stdout=io.StringIO())
+    assert headlines(client, "volcano") == ["Volcano erupts"]
