@@ -429,8 +429,9 @@ def _closest_word(word: str) -> str | None:
 def suggest(raw: str, parsed: Parsed) -> str | None:
     """A query with each unknown word replaced by the closest known one, if that finds results.
 
-    Known words come from published text only, and a suggestion is offered only when it
-    finds something readers may see, so it never names a word of an unpublished text.
+    Known words come from approved text only, and each replacement must itself find an
+    explainer readers may see now, so a suggestion never names a word only unpublished,
+    scheduled or expired text contains.
     """
     words = sorted({w for w in parsed.positive_words if w.isalpha() and len(w) >= 3})
     known = set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
@@ -439,7 +440,9 @@ def suggest(raw: str, parsed: Parsed) -> str | None:
         if word in known:
             continue
         closest = _closest_word(word)
-        if closest and closest != word:
+        # The word alone must find a published explainer: the lexicon also holds words of
+        # text readers no longer (or not yet) get, which "x or y" would otherwise let through.
+        if closest and closest != word and matching(closest, parse(closest)).exists():
             replacements[word] = closest
     if not replacements:
         return None

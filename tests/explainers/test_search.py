@@ -137,6 +137,9 @@ def test_no_suggestion_from_unpublished_text(client, engine, unseen):
         misspelt = word[:-1] + ("x" if word[-1] != "x" else "y")
         html = client.get(SEARCH, {"q": misspelt}).text.lower()
         assert "did you mean" not in html, word
+        # With an alternative that a public word fixes, the secret word still stays out.
+        html = client.get(SEARCH, {"q": f"{misspelt} or securty"}).text.lower()
+        assert word not in html, word
 
 
 @pytest.mark.parametrize(
