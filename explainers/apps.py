@@ -11,6 +11,7 @@ class ExplainersConfig(AppConfig):
 
         from . import (  # noqa: F401
             dashboard,  # registers the writers' and editors' panels
+            search,  # connects the search pages' cache invalidation
             signals,  # connects the page-cache invalidation
         )
 

@@ -1,12 +1,18 @@
 from datetime import datetime
 
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Layout
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 
-from . import images, importer, services, workflow
+from newsroom.crispy import SubmitButton
+
+from . import images, importer, search, services, workflow
 from .models import VERSIONED_FIELDS, Explainer, Notice, NotificationPreference, version_value
 from .notifications import KINDS
 
@@ -327,3 +333,55 @@ class HideNoticeForm(forms.Form):
 class PreviewLinkForm(forms.Form):
     label = forms.CharField(label="Shared with", max_length=120, required=False)
     days = forms.IntegerField(label="Valid for (days)", min_value=1, max_value=90, initial=7)
+
+
+class SearchForm(forms.Form):
+    """The readers' search box, drawn by the site's crispy pack; it sends a plain GET.
+
+    Only a query worth running is valid: at most 200 characters, no control characters, and
+    at least one word to look for (not only operators, punctuation or words to leave out).
+    """
+
+    q = forms.CharField(
+        label="Search explainers",
+        max_length=search.MAX_QUERY_LENGTH,
+        help_text='Use quotes for a phrase ("peace talks"), a minus to leave a word out '
+        "(-trade), and or between alternatives.",
+        error_messages={
+            "required": "Enter the words to search for.",
+            "max_length": "Search for at most %(limit_value)d characters; this has "
+            "%(show_value)d. Shorten your search.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["q"]
+        # Django's own message for a NUL byte ("Null characters are not allowed.") names no fix.
+        field.validators = [
+            v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+        field.widget.attrs.update({"type": "search", "autocomplete": "off", "spellcheck": "true"})
+        field.widget.input_type = "search"
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_action = reverse("explainers:search")
+        self.helper.form_class = "search-form"
+        self.helper.attrs = {"role": "search"}
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout("q")
+        self.helper.add_input(SubmitButton("Search"))
+
+    def clean_q(self):
+        query = search.normalise(self.cleaned_data["q"])
+        if any(ord(c) < 32 for c in self.cleaned_data["q"] if c not in "\t\n\r"):
+            raise ValidationError(
+                "Remove the control characters from your search.", code="control_characters"
+            )
+        if search.parse(query).is_empty:
+            raise ValidationError(
+                "Search for at least one word of letters or digits, not only operators, "
+                "punctuation or words to leave out.",
+                code="no_words",
+            )
+        return query

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import FileExtensionValidator, MaxValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
@@ -778,3 +779,47 @@ class UndeliveredNotification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class SearchEntry(models.Model):
+    """The searchable text of one approved revision, written when an editor publishes it.
+
+    Drafts and pending edits are never indexed. Searches keep only the entries of the
+    revision each published explainer shows now (``public_filter``), so an entry of a
+    revision readers no longer get, or do not get yet, never matches. On PostgreSQL
+    ``vector`` holds the weighted text (headline A, What's Happening B, the rest C) under
+    a GIN index; on SQLite an FTS5 table keyed by the revision holds the text instead.
+    """
+
+    revision = models.OneToOneField(
+        "HistoricalExplainer",
+        verbose_name="revision",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    explainer = models.ForeignKey(
+        Explainer, verbose_name="explainer", on_delete=models.CASCADE, related_name="+"
+    )
+    published_at = models.DateTimeField("first published at", null=True)
+    vector = SearchVectorField("search vector", null=True, editable=False)
+
+    class Meta:
+        verbose_name = "search entry"
+        verbose_name_plural = "search entries"
+
+    def __str__(self):
+        return f"Search entry of revision {self.revision_id}"
+
+
+class SearchWord(models.Model):
+    """A word of published text: what a misspelt search is compared with to suggest one."""
+
+    word = models.CharField("word", max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = "search word"
+        verbose_name_plural = "search words"
+
+    def __str__(self):
+        return self.word

@@ -92,7 +92,19 @@ def vote_outcome(query: QueryDict) -> dict[str, str]:
     return {"voted": voted}
 
 
+def sitemap_page_number(query: QueryDict) -> dict[str, str]:
+    """``p``: the page of a sitemap, written as ``page`` is (django.contrib.sitemaps's name)."""
+    value = query.getlist("p", [""])[-1]
+    if value == "":
+        return {}
+    match = PAGE_NUMBER.fullmatch(value)
+    if match is None:
+        raise Http404("A sitemap page is a whole number from 1, such as ?p=2.")
+    return {} if match[1] == "1" else {"p": match[1]}
+
+
 PAGED = Query(names=("page",), canonical=page_number)
+SITEMAP_PAGED = Query(names=("p",), canonical=sitemap_page_number)
 VOTE_OUTCOME = Query(names=("voted", "sent"), canonical=vote_outcome)
 NO_QUERY = Query(names=(), canonical=lambda query: {})
 

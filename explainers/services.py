@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from audit import services as audit
 
-from . import notifications, renditions, workflow
+from . import notifications, renditions, search, workflow
 from .models import (
     VERSIONED_FIELDS,
     Explainer,
@@ -301,6 +301,7 @@ def explainer_publish(
         Explainer.objects.filter(pk=explainer.pk).update(scheduled_revision=revision)
         explainer.scheduled_revision = revision
         _publish_renditions(explainer, revision)
+        search.index_revision(explainer=explainer, revision=revision)
         _log(explainer, Action.SCHEDULED, user=user, from_status=before, comment=comment)
         audit.record(action="scheduled", actor=user, obj=explainer, details=_audited(explainer))
         notifications.published(explainer, actor=user, scheduled_for=at)
@@ -328,6 +329,7 @@ def explainer_publish(
     Explainer.objects.filter(pk=explainer.pk).update(live_revision=revision)
     explainer.live_revision = revision
     _publish_renditions(explainer, revision)
+    search.index_revision(explainer=explainer, revision=revision)
     _keep_old_address(explainer, previous, revision)
     action = Action.SCHEDULED if at > now else Action.PUBLISHED
     _log(explainer, action, user=user, from_status=before, comment=comment)

@@ -2,8 +2,13 @@
 
 import json
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+
+from newsroom.site import absolute_url
 
 from .models import Explainer, Notice
 from .renditions import AI_SOURCE_TYPE, Picture
@@ -18,6 +23,21 @@ AI_REVIEWED_SOURCE_TYPE = (
 )
 
 
+# Google shows at most this many characters of a NewsArticle's headline.
+HEADLINE_MAX = 110
+
+
+def publisher() -> dict:
+    """The publication as an Organization, from settings (NEWSROOM_SITE_NAME and others)."""
+    logo = settings.PUBLISHER_LOGO_URL or static("logo.png")
+    return {
+        "@type": "NewsMediaOrganization",
+        "name": settings.SITE_NAME,
+        "url": settings.PUBLISHER_URL or settings.SITE_URL,
+        "logo": {"@type": "ImageObject", "url": absolute_url(logo)},
+    }
+
+
 def news_article(
     explainer: Explainer,
     content,
@@ -29,10 +49,11 @@ def news_article(
     notices: list[Notice],
 ) -> dict:
     """``content`` is the revision shown (the live one for readers)."""
+    organization = publisher()
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": content.headline,
+        "headline": Truncator(content.headline).chars(HEADLINE_MAX),
         "description": content.summary,
         "url": url,
         "mainEntityOfPage": url,
@@ -40,6 +61,11 @@ def news_article(
         "dateModified": updated_at or explainer.published_at,
         "articleSection": [heading for _, heading, _ in content.sections()],
         "isBasedOn": [source["url"] for source in content.source_links],
+        "isAccessibleForFree": True,
+        "inLanguage": settings.SITE_LANGUAGE,
+        # The newsroom writes and answers for every explainer, so it is the author too.
+        "author": {key: organization[key] for key in ("@type", "name", "url")},
+        "publisher": organization,
     }
     if content.ai_generated and signed_off:
         # Unreviewed AI text is never published, so it never needs trainedAlgorithmicMedia.

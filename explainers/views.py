@@ -2,17 +2,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Max, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
 
-from . import page_cache, renditions, structured_data
-from .models import Explainer, Notice, SlugRedirect
+from . import page_cache, renditions, search, selectors, structured_data
+from .forms import SearchForm
+from .models import Explainer, Notice, SlugRedirect, Topic
 from .services import preview_link_find
 
 # Saves within this long of publication are part of publishing, not an update readers need.
@@ -47,7 +49,7 @@ def explainer_page_context(explainer: Explainer, content) -> dict:
         "updated_at": updated_at,
         "picture": picture,
         # For Open Graph and similar cards: the 16:9 crop (the original until it exists).
-        "og_image": structured_data.card_image(images, picture),
+        "share_image": structured_data.card_image(images, picture),
         "structured_data": structured_data.as_script(
             structured_data.news_article(
                 explainer,
@@ -73,28 +75,7 @@ class ExplainerListView(ListView):
     paginate_by = settings.EXPLAINERS_PER_PAGE
 
     def get_queryset(self):
-        return (
-            Explainer.objects.published()
-            .with_public_revision()
-            .only(
-                "published_at",
-                "scheduled_at",
-                *(
-                    f"{revision}__{field}"
-                    for revision in ("live_revision", "scheduled_revision")
-                    for field in (
-                        "slug",
-                        "headline",
-                        "whats_happening",
-                        "ai_generated",
-                        "version",
-                        "topic__name",
-                        "topic__slug",
-                    )
-                ),
-            )
-            .order_by("-published_at", "-pk")
-        )
+        return selectors.public_cards()
 
     def render_to_response(self, context, **kwargs):
         response = super().render_to_response(context, **kwargs)
@@ -145,21 +126,28 @@ class ExplainerDetailView(DetailView):
         self.object = published.public_filter(slug=kwargs["slug"]).annotate(**NOTICE_STAMPS).first()
         if self.object is None:
             return self.old_address(kwargs["slug"])
-        context = {"object": self.object}
-        body = page_cache.body_key("explainer", *self.shown(), *self.vote_outcome().items())
-        content = cache.get(body)
-        if content is None:
+        # Related explainers change when what is published changes: "home" has a new version.
+        published_set = page_cache.versions(["home"]).get("home")
+        body = page_cache.body_key(
+            "explainer", *self.shown(), *self.vote_outcome().items(), published_set
+        )
+        cached = cache.get(body)
+        if cached is None:
             prefetch_related_objects([self.object], visible_notices())
-            response = self.render_to_response(self.get_context_data(**context)).render()
-            cache.set(body, response.content, timeout=page_cache.BODY_SECONDS)
+            context = self.get_context_data(object=self.object)
+            response = self.render_to_response(context).render()
+            related = page_cache.explainer_keys(context["related"])
+            cache.set(body, (response.content, related), timeout=page_cache.BODY_SECONDS)
         else:
-            # The same approved version, notices and times: the body rendered last time.
+            # The same approved version, notices, times and related list: the last body.
+            content, related = cached
             response = HttpResponse(content)
         topic = self.object.public_revision.topic_id
         page_cache.fresh_until(response, own_next_change(self.object))
         return page_cache.tag(
             response,
             *page_cache.explainer_keys([self.object]),
+            *related,
             *([f"topic-{topic}"] if topic else []),
         )
 
@@ -212,6 +200,7 @@ class ExplainerDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context.update(explainer_page_context(self.object, self.object.public_revision))
         context.update(self.vote_outcome())
+        context["related"] = search.related(self.object)
         return context
 
 
@@ -254,3 +243,87 @@ class CorrectionListView(ListView):
         response = super().render_to_response(context, **kwargs)
         shown = [notice.explainer for notice in context["corrections"]]
         return page_cache.tag(response, "corrections", *page_cache.explainer_keys(shown))
+
+
+class TopicListView(ListView):
+    """Every topic with a published explainer, with how many it has."""
+
+    template_name = "explainers/topic_list.html"
+    context_object_name = "topics"
+
+    def get_queryset(self):
+        return selectors.public_topics()
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        return page_cache.tag(
+            response, "topics", *(f"topic-{topic.pk}" for topic in context["topics"])
+        )
+
+
+class TopicDetailView(ListView):
+    """One topic's published explainers, newest first; a topic with none is no page (404)."""
+
+    template_name = "explainers/topic_detail.html"
+    context_object_name = "explainers"
+    paginate_by = settings.EXPLAINERS_PER_PAGE
+    allow_empty = False
+
+    def get_queryset(self):
+        self.topic = get_object_or_404(Topic, slug=self.kwargs["slug"])
+        return selectors.topic_explainers(self.topic)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(topic=self.topic, **kwargs)
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        shown = context["explainers"]
+        return page_cache.tag(response, f"topic-{self.topic.pk}", *page_cache.explainer_keys(shown))
+
+
+def search_page(request):
+    """/search/?q=words: the search form and the published explainers that match, 20 a page.
+
+    No query: the form. A query that cannot be run: the form with its error, 400. Results
+    are kept in the search pages' own bounded cache (see explainers/search.py).
+    """
+    raw = request.GET.get("q", "")
+    if not raw.strip():
+        response = render(request, "explainers/search.html", {"form": SearchForm()})
+        return page_cache.tag(response, "search")
+    form = SearchForm({"q": raw})
+    if not form.is_valid():
+        return render(request, "explainers/search.html", {"form": form}, status=400)
+    query = form.cleaned_data["q"]
+    number = int(request.GET.get("page") or 1)  # the page cache let only canonical numbers by
+    hit = search.cached(query, number)
+    if hit is not None:
+        content, content_type, headers = hit
+        return HttpResponse(content, content_type=content_type, headers=headers)
+    parsed = search.parse(query)
+    paginator = Paginator(search.matching(query, parsed), search.RESULTS_PER_PAGE)
+    try:
+        page = paginator.page(number)
+    except InvalidPage:
+        raise Http404("There is no such page of results.") from None
+    entries = list(page.object_list.select_related("revision"))
+    cards = selectors.public_cards().in_bulk([entry.explainer_id for entry in entries])
+    excerpts = search.excerpts(entries, query, parsed)
+    results = [
+        (cards[e.explainer_id], excerpts.get(e.explainer_id))
+        for e in entries
+        if e.explainer_id in cards
+    ]
+    context = {
+        "form": form,
+        "query": query,
+        "page_obj": page,
+        "results": results,
+        "suggestion": search.suggest(query, parsed) if paginator.count == 0 else None,
+    }
+    response = render(request, "explainers/search.html", context)
+    page_cache.tag(response, "search", *page_cache.explainer_keys(c for c, _ in results))
+    headers = {h: response[h] for h in page_cache.SURROGATE_HEADERS if h in response}
+    search.keep(query, number, (response.content, response["Content-Type"], headers))
+    return response

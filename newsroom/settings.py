@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "crispy_forms",
     "simple_history",
     "django_otp",
@@ -224,6 +225,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "newsroom.context_processors.site",
             ],
         },
     },
@@ -386,6 +388,30 @@ CLOUDFLARE_API_URL = os.environ.get("NEWSROOM_CLOUDFLARE_API_URL", "https://api.
 CLOUDFLARE_ZONE_ID = os.environ.get("NEWSROOM_CLOUDFLARE_ZONE_ID", "")
 CLOUDFLARE_API_TOKEN = os.environ.get("NEWSROOM_CLOUDFLARE_API_TOKEN", "")
 EXPLAINERS_PER_PAGE = 20
+
+# The publication as search engines, news apps and feed readers name it (feeds, the Google
+# News sitemap, Open Graph, the web app manifest, JSON-LD's publisher), and its language.
+SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "").strip() or "Newsroom"
+SITE_LANGUAGE = os.environ.get("NEWSROOM_LANGUAGE", "").strip() or "en"
+if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", SITE_LANGUAGE):
+    raise ImproperlyConfigured(
+        f"NEWSROOM_LANGUAGE must be a language code such as en or pt-BR, not {SITE_LANGUAGE!r}."
+    )
+# JSON-LD's publisher: its address (the site's by default) and logo (the site's own icon
+# by default; Google asks for a raster image at least 112 px wide).
+PUBLISHER_URL = os.environ.get("NEWSROOM_PUBLISHER_URL", "").strip()
+PUBLISHER_URL = site_url(PUBLISHER_URL) if PUBLISHER_URL else ""  # empty: NEWSROOM_SITE_URL
+PUBLISHER_LOGO_URL = os.environ.get("NEWSROOM_PUBLISHER_LOGO_URL", "").strip()
+
+# Full-text search on PostgreSQL: the text search configuration the stored vectors and the
+# queries use (\dF in psql lists them). Changing it needs `manage.py reindex_search`.
+SEARCH_CONFIG = os.environ.get("NEWSROOM_SEARCH_CONFIG", "").strip() or "english"
+if not re.fullmatch(r"[a-z_][a-z0-9_]*", SEARCH_CONFIG):
+    raise ImproperlyConfigured(
+        f"NEWSROOM_SEARCH_CONFIG must name a text search configuration, not {SEARCH_CONFIG!r}."
+    )
+# Search pages are kept in this many cache slots at most, whatever queries arrive.
+SEARCH_CACHE_SLOTS = env_int("NEWSROOM_SEARCH_CACHE_SLOTS", 1000)
 
 # Reader feedback. The rate limit is "N/s", "N/m" or "N/h" per client (a keyed hash of the
 # address, never the address itself); FEEDBACK_MIN_VOTES is how many votes a share needs

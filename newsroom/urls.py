@@ -3,7 +3,10 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from explainers.page_cache import public_page
 from newsroom.media import serve_media
+
+from . import views
 
 admin.site.site_header = "Newsroom"
 admin.site.site_title = "Newsroom admin"
@@ -14,6 +17,8 @@ admin.site.index_title = "Explainers and ratings"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("manifest.webmanifest", public_page(views.manifest), name="manifest"),
+    path("robots.txt", public_page(views.robots_txt), name="robots"),
     path("", include("feedback.urls")),
     path("", include("explainers.urls")),
 ]

@@ -163,10 +163,15 @@ def test_detail_is_publicly_cacheable(client, published_explainer):
 
 
 def test_detail_query_count_does_not_grow(client, django_assert_max_num_queries):
-    """The explainer page makes at most 3 queries whatever the number of sources."""
+    """The explainer page makes at most 6 queries whatever the number of sources or explainers.
+
+    Three for the explainer, its notices and sources; three for its related explainers (same
+    topic, closest by text, their cards).
+    """
     explainer = ExplainerFactory(published=True, topic=TopicFactory())
     SourceFactory.create_batch(12, explainer=explainer)
-    with django_assert_max_num_queries(3):
+    ExplainerFactory.create_batch(5, published=True)
+    with django_assert_max_num_queries(6):
         assert client.get(explainer.get_absolute_url()).status_code == 200
 
 

@@ -284,7 +284,7 @@ def test_json_ld_lists_the_three_crops_with_provenance(client):
         i["@type"] == "ImageObject" and i["creditText"] == "Jane Doe / Agency" for i in images
     )
     assert all(i["digitalSourceType"] == AI_SOURCE_TYPE for i in images)
-    assert response.context["og_image"] == {
+    assert response.context["share_image"] == {
         "url": base + "16x9-1200.jpg",
         "width": 1200,
         "height": 675,

@@ -1,0 +1,584 @@
+"""Search over what readers see, and the related explainers an explainer page ends with.
+
+Only approved revisions are indexed, when an editor publishes them (``index_revision``,
+called by ``explainer_publish``), never on a draft save. A search keeps only the entries
+of the revision each published explainer shows now, through ``public_filter``.
+
+Three engines answer the same queries (web search syntax: ``"a phrase"``, ``-word``,
+``or``):
+
+- PostgreSQL: the stored, weighted ``tsvector`` under a GIN index, ``websearch_to_tsquery``
+  in the NEWSROOM_SEARCH_CONFIG configuration (English stemming by default), ranked by
+  ``ts_rank`` with a gentle boost for recent explainers, and ``pg_trgm`` similarity
+  against the words of published text for a spelling suggestion;
+- SQLite with FTS5: the same syntax translated to an FTS5 query (Porter stemming), ranked
+  by ``bm25``;
+- SQLite without FTS5: case-insensitive matching of the words, newest first.
+"""
+
+import difflib
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from functools import cache as memoize
+
+from django.conf import settings
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramSimilarity,
+)
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Concat, Greatest, Length, Now
+from django.db.models.signals import post_delete, post_save
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from . import selectors
+from .models import Explainer, SearchEntry, SearchWord, Topic
+
+FTS_TABLE = "explainers_search_fts"
+MAX_QUERY_LENGTH = 200
+RESULTS_PER_PAGE = 20
+# How much a brand-new explainer's relevance is raised: half as much again today, a quarter
+# after a month, almost nothing after a year, so an old but far better match still wins.
+RECENCY_BOOST = 0.5
+RECENCY_DAYS = 30.0
+EXCERPT_WORDS = 30
+START, STOP = "\x02", "\x03"  # highlight markers the database puts around matched words
+WORD = re.compile(r"\w+")
+LEXICON_WORD = re.compile(r"[^\W\d_]{3,40}")
+TOKEN = re.compile(r'"([^"]*)"?|(\S+)')
+# Words too common to say what an explainer is about, for finding related ones.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "again",
+        "all",
+        "also",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "may",
+        "more",
+        "most",
+        "new",
+        "not",
+        "now",
+        "of",
+        "on",
+        "or",
+        "our",
+        "over",
+        "says",
+        "said",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "up",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "will",
+        "with",
+        "would",
+        "you",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]  # one word, or a phrase
+    negative: bool = False
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A query as ``websearch_to_tsquery`` reads it: any of ``groups``, each all its terms."""
+
+    groups: tuple[tuple[Term, ...], ...]
+
+    @property
+    def positive_words(self) -> list[str]:
+        return [w for group in self.groups for t in group if not t.negative for w in t.words]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.positive_words
+
+
+def parse(raw: str) -> Parsed:
+    """Read web search syntax: quoted phrases, ``-word`` to leave out, ``or`` between terms.
+
+    Punctuation separates words, as in PostgreSQL's parser; a token with no letter or digit
+    is dropped, so a query of operators and punctuation alone is empty.
+    """
+    groups: list[list[Term]] = [[]]
+    for match in TOKEN.finditer(raw):
+        phrase, token = match.groups()
+        if phrase is not None:
+            words = tuple(w.lower() for w in WORD.findall(phrase))
+            negative = False
+        else:
+            if token.lower() == "or":
+                if groups[-1]:
+                    groups.append([])
+                continue
+            negative = token.startswith("-") and len(token) > 1
+            words = tuple(w.lower() for w in WORD.findall(token.lstrip("-")))
+        if words:
+            groups[-1].append(Term(words, negative))
+    groups = [g for g in groups if any(not t.negative for t in g)]
+    return Parsed(tuple(tuple(g) for g in groups))
+
+
+def normalise(raw: str) -> str:
+    """The query as shown and cached: whitespace collapsed, ends trimmed."""
+    return " ".join(raw.split())
+
+
+# --- Engines ------------------------------------------------------------------------------
+
+
+@memoize
+def _fts5_table_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
+        )
+        return cursor.fetchone() is not None
+
+
+def engine() -> str:
+    """``postgresql``, ``fts5`` (SQLite built with FTS5) or ``basic``."""
+    if connection.vendor == "postgresql":
+        return "postgresql"
+    if connection.vendor == "sqlite" and _fts5_table_exists():
+        return "fts5"
+    return "basic"
+
+
+def _pg_query(raw: str) -> SearchQuery:
+    return SearchQuery(raw, search_type="websearch", config=settings.SEARCH_CONFIG)
+
+
+def _fts5_query(parsed: Parsed) -> str:
+    """The FTS5 expression for ``parsed``: only quoted words and operators, never user syntax."""
+
+    def quoted(term: Term) -> str:
+        return '"' + " ".join(term.words) + '"'
+
+    alternatives = []
+    for group in parsed.groups:
+        positive = " AND ".join(quoted(t) for t in group if not t.negative)
+        expression = f"({positive})"
+        for term in group:
+            if term.negative:
+                expression = f"({expression} NOT {quoted(term)})"
+        alternatives.append(expression)
+    return " OR ".join(alternatives)
+
+
+def _basic_condition(parsed: Parsed) -> Q:
+    def contains(term: Term) -> Q:
+        text = " ".join(term.words)
+        return (
+            Q(revision__headline__icontains=text)
+            | Q(revision__whats_happening__icontains=text)
+            | Q(revision__why_its_important__icontains=text)
+            | Q(revision__whats_next__icontains=text)
+        )
+
+    condition = Q(pk__in=[])
+    for group in parsed.groups:
+        both = Q()
+        for term in group:
+            both &= ~contains(term) if term.negative else contains(term)
+        condition |= both
+    return condition
+
+
+def public_entries() -> QuerySet[SearchEntry]:
+    """Entries of the revision each published explainer shows readers now, and no other."""
+    shown = (
+        Explainer.objects.published()
+        .filter(pk=OuterRef("explainer_id"))
+        .public_filter(history_id=OuterRef("revision_id"))
+    )
+    return SearchEntry.objects.filter(Exists(shown))
+
+
+def matching(raw: str, parsed: Parsed) -> QuerySet[SearchEntry]:
+    """Public entries matching the query, best first."""
+    entries = public_entries()
+    kind = engine()
+    if kind == "postgresql":
+        query = _pg_query(raw)
+        age_days = Func(
+            Now() - F("published_at"),
+            template="(EXTRACT(EPOCH FROM %(expressions)s) / 86400.0)",
+            output_field=FloatField(),
+        )
+        boost = Value(1.0) + Value(RECENCY_BOOST) / (
+            Value(1.0) + Greatest(age_days, Value(0.0)) / Value(RECENCY_DAYS)
+        )
+        return (
+            entries.filter(vector=query)
+            .annotate(rank=SearchRank(F("vector"), query) * boost)
+            .order_by("-rank", "-published_at", "-pk")
+        )
+    if kind == "fts5":
+        expression = _fts5_query(parsed)
+        table = SearchEntry._meta.db_table
+        return entries.extra(
+            where=[
+                f"{table}.revision_id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s)"
+            ],
+            params=[expression],
+            select={
+                # bm25 is lower for better matches; the headline weighs ten times the body.
+                "rank": f"(SELECT -bm25({FTS_TABLE}, 10.0, 1.0) FROM {FTS_TABLE} "
+                f"WHERE {FTS_TABLE} MATCH %s AND rowid = {table}.revision_id)"
+            },
+            select_params=[expression],
+        ).order_by("-rank", "-published_at", "-pk")
+    return entries.filter(_basic_condition(parsed)).order_by("-published_at", "-pk")
+
+
+# --- Excerpts -------------------------------------------------------------------------------
+
+
+def _marked(text: str) -> SafeString:
+    """Escape ``text`` and turn the database's markers into ``<mark>`` elements."""
+    out, open_ = [], False
+    for part in re.split(f"([{START}{STOP}])", text):
+        if part == START and not open_:
+            out.append("<mark>")
+            open_ = True
+        elif part == STOP and open_:
+            out.append("</mark>")
+            open_ = False
+        elif part not in (START, STOP):
+            out.append(escape(part))
+    if open_:
+        out.append("</mark>")
+    return mark_safe("".join(out))
+
+
+def _body(revision) -> str:
+    return " ".join(
+        " ".join(getattr(revision, f).split())
+        for f in ("whats_happening", "why_its_important", "whats_next")
+    )
+
+
+def _python_excerpt(text: str, parsed: Parsed) -> SafeString:
+    """Some 30 words around the first match, every query word marked."""
+    words = sorted(set(parsed.positive_words), key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+    tokens = text.split()
+    first = next((i for i, t in enumerate(tokens) if pattern.search(t)), 0)
+    start = max(0, first - EXCERPT_WORDS // 3)
+    window = " ".join(tokens[start : start + EXCERPT_WORDS])
+    marked = pattern.sub(lambda m: f"{START}{m.group(0)}{STOP}", window.replace(START, ""))
+    prefix = "… " if start else ""
+    suffix = " …" if start + EXCERPT_WORDS < len(tokens) else ""
+    return _marked(prefix + marked + suffix)
+
+
+def excerpts(entries: list[SearchEntry], raw: str, parsed: Parsed) -> dict[int, SafeString]:
+    """A short excerpt of each entry's text with the matched words in ``<mark>``, by explainer."""
+    ids = [entry.pk for entry in entries]
+    kind = engine()
+    if kind == "postgresql":
+        body = Concat(
+            "revision__whats_happening",
+            Value(" "),
+            "revision__why_its_important",
+            Value(" "),
+            "revision__whats_next",
+            output_field=TextField(),
+        )
+        rows = SearchEntry.objects.filter(pk__in=ids).annotate(
+            excerpt=SearchHeadline(
+                body,
+                _pg_query(raw),
+                config=settings.SEARCH_CONFIG,
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=EXCERPT_WORDS,
+                min_words=EXCERPT_WORDS // 2,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+        return {
+            row.explainer_id: _marked(row.excerpt)
+            for row in rows.values_list("explainer_id", "excerpt", named=True)
+        }
+    if kind == "fts5":
+        placeholders = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, snippet({FTS_TABLE}, 1, char(2), char(3), '…', {EXCERPT_WORDS}) "
+                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})",
+                [_fts5_query(parsed), *ids],
+            )
+            snippets = dict(cursor.fetchall())
+        found = {}
+        for entry in entries:
+            text = snippets.get(entry.pk) or ""
+            found[entry.explainer_id] = (
+                _marked(text) if START in text else _python_excerpt(_body(entry.revision), parsed)
+            )
+        return found
+    return {entry.explainer_id: _python_excerpt(_body(entry.revision), parsed) for entry in entries}
+
+
+# --- Spelling suggestions -------------------------------------------------------------------
+
+
+def _closest_word(word: str) -> str | None:
+    if engine() == "postgresql":
+        similar = Func(
+            F("word"),
+            Value(word),
+            arg_joiner=" %% ",
+            template="%(expressions)s",
+            output_field=BooleanField(),
+        )
+        best = (
+            SearchWord.objects.filter(similar)
+            .annotate(similarity=TrigramSimilarity("word", word))
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        return best
+    candidates = (
+        SearchWord.objects.annotate(length=Length("word"))
+        .filter(word__startswith=word[0], length__range=(len(word) - 2, len(word) + 2))
+        .values_list("word", flat=True)[:5000]
+    )
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def suggest(raw: str, parsed: Parsed) -> str | None:
+    """A query with each unknown word replaced by the closest known one, if that finds results.
+
+    Known words come from approved text only, and each replacement must itself find an
+    explainer readers may see now, so a suggestion never names a word only unpublished,
+    scheduled or expired text contains.
+    """
+    words = sorted({w for w in parsed.positive_words if w.isalpha() and len(w) >= 3})
+    known = set(SearchWord.objects.filter(word__in=words).values_list("word", flat=True))
+    replacements = {}
+    for word in words:
+        if word in known:
+            continue
+        closest = _closest_word(word)
+        # The word alone must find a published explainer: the lexicon also holds words of
+        # text readers no longer (or not yet) get, which "x or y" would otherwise let through.
+        if closest and closest != word and matching(closest, parse(closest)).exists():
+            replacements[word] = closest
+    if not replacements:
+        return None
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, replacements)) + r")\b", re.IGNORECASE)
+    suggestion = pattern.sub(lambda m: replacements[m.group(0).lower()], raw)
+    return suggestion if matching(suggestion, parse(suggestion)).exists() else None
+
+
+# --- Related explainers ---------------------------------------------------------------------
+
+
+def related(explainer: Explainer, *, limit: int = 3) -> list[Explainer]:
+    """Up to ``limit`` published explainers: same topic first (newest), then closest by text.
+
+    Never the explainer itself, never one readers may not see: both lists go through
+    ``published()`` and the topic and text readers get now.
+    """
+    content = explainer.public_revision
+    chosen: list[Explainer] = []
+    if content.topic_id:
+        chosen = list(
+            selectors.public_cards()
+            .public_filter(topic_id=content.topic_id)
+            .exclude(pk=explainer.pk)[:limit]
+        )
+    words = [
+        w
+        for w in dict.fromkeys(WORD.findall(content.headline.lower()))
+        if w not in STOP_WORDS and len(w) > 2
+    ]
+    if len(chosen) < limit and words:
+        raw = " or ".join(words)
+        parsed = Parsed(tuple((Term((word,)),) for word in words))
+        exclude = [explainer.pk, *(e.pk for e in chosen)]
+        ids = list(
+            matching(raw, parsed)
+            .exclude(explainer_id__in=exclude)
+            .values_list("explainer_id", flat=True)[: limit - len(chosen)]
+        )
+        cards = selectors.public_cards().in_bulk(ids)
+        chosen += [cards[pk] for pk in ids if pk in cards]
+    return chosen
+
+
+# --- Indexing -------------------------------------------------------------------------------
+
+
+def index_revision(*, explainer: Explainer, revision) -> None:
+    """Make an approved revision searchable; forget entries of revisions no longer approved.
+
+    Called when an editor publishes (now or for later), never on a draft save.
+    """
+    SearchEntry.objects.update_or_create(
+        revision_id=revision.history_id,
+        defaults={"explainer": explainer, "published_at": explainer.published_at},
+    )
+    approved = [pk for pk in (explainer.live_revision_id, explainer.scheduled_revision_id) if pk]
+    stale = list(
+        SearchEntry.objects.filter(explainer=explainer)
+        .exclude(revision_id__in=[revision.history_id, *approved])
+        .values_list("pk", flat=True)
+    )
+    SearchEntry.objects.filter(pk__in=stale).delete()
+    rest = f"{revision.why_its_important}\n\n{revision.whats_next}"
+    kind = engine()
+    if kind == "postgresql":
+        config = settings.SEARCH_CONFIG
+        SearchEntry.objects.filter(pk=revision.history_id).update(
+            vector=SearchVector(Value(revision.headline, TextField()), weight="A", config=config)
+            + SearchVector(Value(revision.whats_happening, TextField()), weight="B", config=config)
+            + SearchVector(Value(rest, TextField()), weight="C", config=config)
+        )
+    elif kind == "fts5":
+        gone = [revision.history_id, *stale]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({', '.join(['%s'] * len(gone))})", gone
+            )
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE} (rowid, headline, body) VALUES (%s, %s, %s)",
+                [revision.history_id, revision.headline, f"{revision.whats_happening}\n\n{rest}"],
+            )
+    text = f"{revision.headline} {revision.whats_happening} {rest}".lower()
+    SearchWord.objects.bulk_create(
+        [SearchWord(word=w) for w in sorted(set(LEXICON_WORD.findall(text)))],
+        ignore_conflicts=True,
+    )
+    bump()
+
+
+# --- The search pages' own cache ------------------------------------------------------------
+#
+# Every query is a different page, so the page cache (which keeps each real page) would let
+# anyone fill it by searching for made-up words. Search pages are kept instead in at most
+# SEARCH_CACHE_SLOTS slots: a query's slot is a hash of its normalised text and page, a slot
+# holds one page, and a hit must match the query exactly. A flood of new queries can only
+# overwrite slots, never grow the cache. Any change readers could see starts a new search
+# generation (``bump``); what time alone changes waits PUBLIC_CACHE_SECONDS, as pages do.
+
+GENERATION_KEY = "search-generation"
+
+
+def generation() -> str:
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        current = uuid.uuid4().hex
+        if not cache.add(GENERATION_KEY, current, timeout=None):
+            current = cache.get(GENERATION_KEY) or current
+    return current
+
+
+def bump(**kwargs) -> None:
+    cache.delete(GENERATION_KEY)
+
+
+def slot_key(query: str, page: int) -> tuple[str, tuple]:
+    identity = (query, page)
+    digest = hashlib.sha256(repr(identity).encode()).digest()
+    slot = int.from_bytes(digest[:8], "big") % max(1, settings.SEARCH_CACHE_SLOTS)
+    return f"search-slot:{slot}", identity
+
+
+def cached(query: str, page: int):
+    key, identity = slot_key(query, page)
+    hit = cache.get(key)
+    if hit is not None and hit[0] == (generation(), identity):
+        return hit[1]
+    return None
+
+
+def keep(query: str, page: int, stored) -> None:
+    key, identity = slot_key(query, page)
+    cache.set(key, ((generation(), identity), stored), timeout=settings.PUBLIC_CACHE_SECONDS)
+
+
+# What a search page shows changes with any explainer (status, times), topic name or entry.
+for model in (Explainer, Topic, SearchEntry):
+    post_save.connect(bump, sender=model, dispatch_uid=f"search-{model.__name__}-save")
+    post_delete.connect(bump, sender=model, dispatch_uid=f"search-{model.__name__}-delete")
