@@ -9,12 +9,13 @@ home page says so. Nobody is told of their own actions; each person can turn any
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.urls import reverse
+
+from newsroom.site import absolute_url
 
 from .models import Explainer, NotificationPreference, UndeliveredNotification
 
@@ -48,8 +49,7 @@ def _wants(users: Iterable[AbstractBaseUser], kind: str) -> list[AbstractBaseUse
 
 
 def _admin_link(explainer: Explainer) -> str:
-    path = reverse("admin:explainers_explainer_change", args=[explainer.pk])
-    return f"{getattr(settings, 'NEWSROOM_SITE_URL', '').rstrip('/')}{path}"
+    return absolute_url(reverse("admin:explainers_explainer_change", args=[explainer.pk]))
 
 
 def _send_after_commit(kind: str, recipients, subject: str, body: str) -> None:

@@ -16,6 +16,8 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from redis.exceptions import RedisError
 
+from newsroom.client_ip import one_client
+
 WINDOWS = {"s": 1, "m": 60, "h": 3600}
 # The cache alias that holds the counters and nothing else, so no other request can evict them.
 RATE_LIMIT_CACHE = "ratelimit"
@@ -68,8 +70,8 @@ def client_network(address: str) -> str | None:
     """What counts as one client: an IPv4 address, or an IPv6 /64; None if not an address.
 
     One home or phone gets a whole /64 and may use any address in it, so counting IPv6
-    addresses one by one would give every reader endless fresh allowances. An IPv4-mapped
-    IPv6 address is the IPv4 client it maps.
+    addresses one by one would give every reader endless fresh allowances. An IPv6 address
+    that carries an IPv4 one (mapped, 6to4, Teredo) is that IPv4 client.
     """
     # Some proxies write the port too: "203.0.113.7:41234", "[2001:db8::1]:41234".
     bracketed = re.fullmatch(r"\[([^\]]+)\](?::\d+)?", address)
@@ -81,11 +83,7 @@ def client_network(address: str) -> str | None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return None
-    if ip.version == 6:
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
-    return str(ip)
+    return str(one_client(ip))
 
 
 def client_key(request: HttpRequest) -> str:

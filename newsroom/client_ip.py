@@ -36,6 +36,21 @@ def client_ip(request: HttpRequest) -> str | None:
     return str(remote) if remote is not None else None
 
 
+def one_client(ip: ipaddress.IPv4Address | ipaddress.IPv6Address):
+    """What one client controls around ``ip``: an IPv4 address, or an IPv6 /64.
+
+    One home or server is given a whole /64; an IPv6 address that carries an IPv4 one
+    (IPv4-mapped, 6to4's /48, Teredo) belongs to whoever holds that IPv4 address, so each of
+    those counts as it, or one IPv4 address would be 65,536 clients.
+    """
+    if ip.version == 4:
+        return ip
+    embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+    if embedded is not None:
+        return embedded
+    return ipaddress.IPv6Network((ip, 64), strict=False)
+
+
 def lockout_address(request: HttpRequest) -> str | None:
     """The address failed logins are counted against (django-axes' AXES_CLIENT_IP_CALLABLE).
 
@@ -45,9 +60,6 @@ def lockout_address(request: HttpRequest) -> str | None:
     address = client_ip(request)
     if address is None:
         return None
-    parsed = ipaddress.ip_address(address)
-    if parsed.version == 4:
-        return address
-    if parsed.ipv4_mapped is not None:
-        return str(parsed.ipv4_mapped)
-    return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address)
+    client = one_client(ipaddress.ip_address(address))
+    # django-axes stores an address: a /64 is kept as its first one.
+    return str(getattr(client, "network_address", client))
