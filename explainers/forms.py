@@ -64,20 +64,11 @@ class ExplainerAdminForm(forms.ModelForm):
 
     class Meta:
         model = Explainer
-        fields = (
-            "headline",
-            "slug",
-            "whats_happening",
-            "why_its_important",
-            "whats_next",
-            "ai_generated",
-            "topic",
-            "image",
-            "image_alt",
-            "image_credit",
-            "image_ai_generated",
-            "image_focal_x",
-            "image_focal_y",
+        fields = tuple(
+            # Every field an editor sets is part of the version; sources come from their rows.
+            name
+            for name in VERSIONED_FIELDS
+            if name != "source_list"
         )
         field_classes = {"image": LeadImageField}
         widgets = {

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, FloatField, Func, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import F, FloatField, Func, OuterRef, Q
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -13,7 +13,7 @@ from explainers.models import Explainer
 from newsroom import dashboard
 
 from .models import Rating
-from .stats import NullsLast, format_percent, with_feedback_stats
+from .stats import NullsLast, format_percent, rating_count, with_feedback_stats
 
 
 def analyses(user) -> bool:
@@ -72,17 +72,6 @@ dashboard.register(
 )
 
 
-def _count(**filters) -> Coalesce:
-    ratings = (
-        Rating.objects.filter(explainer=OuterRef("pk"), **filters)
-        .order_by()
-        .values("explainer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(ratings, output_field=IntegerField()), 0)
-
-
 def _share(useful: str, votes: str):
     return Cast(useful, FloatField()) / Cast(votes, FloatField())
 
@@ -94,10 +83,10 @@ def _moved(user):
     return (
         Explainer.objects.filter(live_revision__isnull=False)
         .annotate(
-            now_votes=_count(explainer_version=version),
-            now_useful=_count(explainer_version=version, useful=True),
-            before_votes=_count(explainer_version__lt=version),
-            before_useful=_count(explainer_version__lt=version, useful=True),
+            now_votes=rating_count(None, explainer_version=version),
+            now_useful=rating_count(None, explainer_version=version, useful=True),
+            before_votes=rating_count(None, explainer_version__lt=version),
+            before_useful=rating_count(None, explainer_version__lt=version, useful=True),
         )
         .filter(now_votes__gte=floor, before_votes__gte=floor)
         .annotate(

@@ -84,7 +84,7 @@ def useful_share(useful: int, votes: int, *, min_votes: int | None = None) -> fl
     return useful / votes if votes >= max(min_votes, 1) else None
 
 
-def _rating_count(since: datetime.datetime | None, **filters) -> Coalesce:
+def rating_count(since: datetime.datetime | None, **filters) -> Coalesce:
     """Count an explainer's ratings in a subquery, which no join or filter can multiply."""
     if since is not None:
         filters["created_at__gte"] = since
@@ -118,8 +118,8 @@ def with_feedback_stats(
     wilson = wilson_lower_bound_expression("useful_votes", "votes")
     enough = Q(votes__gte=min_votes)
     return queryset.annotate(
-        votes=_rating_count(since),
-        useful_votes=_rating_count(since, useful=True),
+        votes=rating_count(since),
+        useful_votes=rating_count(since, useful=True),
     ).annotate(
         useful_share=Case(When(enough, then=u / n), default=None, output_field=FloatField()),
         wilson_lower_bound=Case(When(enough, then=wilson), default=None, output_field=FloatField()),
