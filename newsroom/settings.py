@@ -147,17 +147,19 @@ MIDDLEWARE = [
     # Before WhiteNoise, so that static files carry it too.
     "newsroom.middleware.cross_origin_resource_policy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "newsroom.middleware.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before anything reads the request: a body or query Django cannot parse gets a 400 here.
     "newsroom.middleware.UnreadableRequestMiddleware",
+    # Stored reader pages and votes are answered here, with the headers above, nothing below.
+    "explainers.page_cache.ReaderFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the page that says so.
     "axes.middleware.AxesMiddleware",
@@ -247,9 +249,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding lets psycopg prepare statements a connection repeats, so PostgreSQL
     # plans the pages' and votes' queries once instead of on every request (planning took
     # longer than running them). Switch off behind pgbouncer in transaction pooling mode.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-        "DJANGO_DB_SERVER_SIDE_BINDING", True
-    )
+    server_side = env_bool("DJANGO_DB_SERVER_SIDE_BINDING", True)
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = server_side
+    # Django turns psycopg's statement preparation off unless asked: a statement run twice
+    # on a connection is prepared from its second run on (None: never).
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1 if server_side else None
     # An unreachable database fails a request in seconds instead of holding a worker for
     # the operating system's TCP timeout (about two minutes).
     DATABASES["default"]["OPTIONS"].setdefault(

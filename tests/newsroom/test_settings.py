@@ -177,3 +177,20 @@ def test_production_without_redis_warns_that_limits_are_per_process(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "feedback.W001" in result.stderr and "NEWSROOM_CACHE_URL=redis://" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, "True 1"), ("true", "True 1"), ("false", "False None")],
+)
+def test_postgresql_statements_are_prepared_unless_switched_off(tmp_path, value, expected):
+    """Server-side binding brings prepared statements (planned once); off for pgbouncer."""
+    env = {"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
+    if value is not None:
+        env["DJANGO_DB_SERVER_SIDE_BINDING"] = value
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o['server_side_binding'], o['prepare_threshold'])"
+    )
+    result = manage("shell", "-c", code, env_overrides=env, tmp_path=tmp_path)
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
