@@ -102,13 +102,13 @@ class Topic(models.Model):
 
 
 class ExplainerQuerySet(models.QuerySet):
-    def published(self):
+    def published(self, now=None):
         """What readers may see: approved text whose publication time has come and not gone.
 
         Decided at query time, so a scheduled explainer appears (and an expiring one goes)
-        on time with no job to run.
+        on time with no job to run. ``now`` is for a query compiled once and run later.
         """
-        now = timezone.now()
+        now = now or timezone.now()
         return self.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             status=Explainer.Status.PUBLISHED,
@@ -120,12 +120,12 @@ class ExplainerQuerySet(models.QuerySet):
         """Load both approved revisions, so ``public_revision`` costs no further query."""
         return self.select_related("live_revision__topic", "scheduled_revision__topic")
 
-    def public_filter(self, **lookups):
+    def public_filter(self, now=None, **lookups):
         """Filter on the revision readers get now, e.g. ``public_filter(slug="x")``.
 
         Scheduled changes count from their time on, so the switch needs no job to run.
         """
-        due = Q(scheduled_at__lte=timezone.now())
+        due = Q(scheduled_at__lte=now or timezone.now())
         scheduled = Q(**{f"scheduled_revision__{key}": value for key, value in lookups.items()})
         live = Q(**{f"live_revision__{key}": value for key, value in lookups.items()})
         return self.filter((due & scheduled) | (~due & live))

@@ -42,6 +42,7 @@ from django.core.cache import cache
 from django.db.models import Min, Q
 from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
@@ -287,6 +288,8 @@ def cached_response(key: str) -> HttpResponse | None:
     response = HttpResponse(
         entry["content"], content_type=entry["content_type"], headers=entry["headers"]
     )
+    # CommonMiddleware would add it on the way out; a hit from ReaderFastPathMiddleware skips it.
+    response["Content-Length"] = str(len(entry["content"]))
     return shared(response, changes_at=entry["changes_at"])
 
 
@@ -317,7 +320,63 @@ def store(key: str, response: HttpResponse, *, started_ns: int, changes_at: floa
     cache.set(key, entry, timeout=math.ceil(until - now))
 
 
+def lookup(request: HttpRequest, query: Query) -> tuple[str | None, HttpResponse | None]:
+    """The page cache's key for ``request`` (None: not to be stored) and its answer if any.
+
+    The answer is a 301 to the canonical address, or the stored page when it is fresh.
+    """
+    if request.method not in {"GET", "HEAD"}:
+        return None, None
+    canonical = query.canonical(request.GET)
+    if not is_canonical(request, query, canonical):
+        return None, shared(canonical_redirect(request, query, canonical))
+    if not set(request.GET) <= set(query.names):
+        return None, None
+    key = cache_key(request.path, canonical)
+    return key, cached_response(key)
+
+
+class ReaderFastPathMiddleware:
+    """Answer what readers ask most without the session, CSRF, user and message layers.
+
+    Stored public pages are the same for every reader, and views marked ``sessionless`` (the
+    vote endpoint) read no session, user or message: none of those layers has anything to
+    add, and skipping them makes a stored page cost little more than a static file. Placed
+    after the middleware that sets headers on every response (security, CSP, framing), so
+    these responses carry them too. Anything else goes on down the stack as before.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            match = resolve(request.path_info)
+        except (Http404, Resolver404):
+            return self.get_response(request)
+        query = getattr(match.func, "page_query", None)
+        if query is not None and request.method in {"GET", "HEAD"}:
+            # Django checks the Host header in CommonMiddleware, which a hit skips.
+            request.get_host()
+            key, answer = lookup(request, query)
+            if answer is not None:
+                return answer
+            request.page_cache_key = key
+        elif getattr(match.func, "sessionless", False):
+            request.get_host()
+            request.resolver_match = match
+            return match.func(request, *match.args, **match.kwargs)
+        return self.get_response(request)
+
+
+def sessionless(view):
+    """Mark ``view`` as needing no session, user, CSRF token or messages (see above)."""
+    view.sessionless = True
+    return view
+
+
 UNKNOWN = object()
+NOT_LOOKED_UP = object()
 
 
 def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
@@ -325,20 +384,16 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
 
     Every reader gets the same bytes, so a CDN may keep them as well. ``query`` names the
     parameters the page knows; see the module's docstring for what is stored and how long.
+    ReaderFastPathMiddleware looks a request up first; without it, the view's wrapper does.
     """
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        key = None
-        if request.method in {"GET", "HEAD"}:
-            canonical = query.canonical(request.GET)
-            if not is_canonical(request, query, canonical):
-                return shared(canonical_redirect(request, query, canonical))
-            if set(request.GET) <= set(query.names):
-                key = cache_key(request.path, canonical)
-                hit = cached_response(key)
-                if hit is not None:
-                    return hit
+        key = getattr(request, "page_cache_key", NOT_LOOKED_UP)
+        if key is NOT_LOOKED_UP:
+            key, answer = lookup(request, query)
+            if answer is not None:
+                return answer
         started_ns, started = time.time_ns(), timezone.now()
         response = view(request, *args, **kwargs)
         if response.status_code == 301:
@@ -355,4 +410,5 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
             store(key, response, started_ns=started_ns, changes_at=changes_at)
         return shared(response, changes_at=changes_at)
 
+    wrapper.page_query = query
     return wrapper

@@ -4,10 +4,27 @@ Every one starts from ``Explainer.objects.published()`` and reads the approved r
 through ``public_filter``/``with_public_revision``: a writer's pending edit never shows.
 """
 
-from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from dataclasses import dataclass
+from datetime import datetime
 
-from .models import Explainer, Topic
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat
+from django.utils import timezone
+
+from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
+
+from .models import Explainer, Notice, RenditionSet, Topic
 
 # What a card (home, topic, search, related lists) shows of each revision.
 CARD_FIELDS = (
@@ -28,6 +45,7 @@ def public_cards() -> QuerySet[Explainer]:
         .with_public_revision()
         .only(
             "published_at",
+            "expires_at",
             "scheduled_at",
             *(
                 f"{revision}__{field}"
@@ -64,3 +82,105 @@ def public_topics() -> QuerySet[Topic]:
 def topic_explainers(topic: Topic) -> QuerySet[Explainer]:
     """A topic's published explainers, newest first, by the topic readers see on each."""
     return public_cards().public_filter(topic=topic)
+
+
+# Notices are only ever added or hidden: the newest id and the latest hiding time change
+# whenever what a page shows of them does. Subqueries, so the page's one query carries them.
+_notices = Notice.objects.filter(explainer=OuterRef("pk")).order_by().values("explainer")
+# Lead-image renditions are made after publishing, in the background: the page shows the
+# original until its set exists, then the set's files.
+_sets = RenditionSet.objects.filter(explainer=OuterRef("pk")).order_by().values("explainer")
+PAGE_STAMPS = {
+    "latest_notice": Subquery(_notices.annotate(stamp=Max("id")).values("stamp")),
+    "latest_hidden_notice": Subquery(_notices.annotate(stamp=Max("hidden_at")).values("stamp")),
+    "latest_renditions": Subquery(
+        _sets.annotate(
+            stamp=Concat(Count("id"), Value("-"), Max("id"), output_field=CharField())
+        ).values("stamp"),
+        output_field=CharField(),
+    ),
+}
+# What an explainer's page shows, apart from its approved revision's own text and the related
+# list: enough to file its rendered body under, without loading either revision.
+REVISION_STATE = ("history_id", "topic_id", "topic__name", "topic__slug")
+PAGE_STATE = (
+    "pk",
+    "published_at",
+    "public_updated_at",
+    "expires_at",
+    "scheduled_at",
+    "latest_notice",
+    "latest_hidden_notice",
+    "latest_renditions",
+    *(f"live_revision__{field}" for field in REVISION_STATE),
+    *(f"scheduled_revision__{field}" for field in REVISION_STATE),
+)
+
+
+def _page_state(*, slug: str, now):
+    # Only explainers that ever had a revision at this address can match: the history's slug
+    # index finds them, so the query stays an indexed lookup however many explainers there are.
+    candidates = Explainer.history.filter(slug=slug).values("id")
+    return (
+        Explainer.objects.published(now=now)
+        .public_filter(now=now, slug=slug)
+        .filter(pk__in=candidates)
+        .annotate(**PAGE_STAMPS)
+        .values_list(*PAGE_STATE)
+        .order_by()[:1]
+    )
+
+
+_page_state_query = PreparedQuery(
+    Explainer, _page_state, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME
+)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """A published explainer's page as one narrow query tells it: no revision loaded.
+
+    ``shown`` is everything of it the page shows besides the revision's text (which its
+    ``revision_id`` stands for) and the related list, which is kept apart.
+    """
+
+    pk: int
+    revision_id: int
+    topic_id: int | None
+    shown: tuple
+    # When time alone next changes the page: its expiry or its scheduled changes.
+    next_change: datetime | None
+
+    @property
+    def has_notices(self) -> bool:
+        return self.shown[4] is not None
+
+
+def page_state(slug: str) -> PageState | None:
+    """The published explainer readers find at ``slug`` now, in one prepared query, or None."""
+    now = timezone.now()
+    rows = _page_state_query.rows(slug=slug, now=now)
+    if not rows:
+        return None
+    pk, published, updated, expires, scheduled_at, notice, hidden, images = rows[0][:8]
+    live, scheduled = rows[0][8:12], rows[0][12:]
+    due = scheduled[0] is not None and scheduled_at <= now
+    revision_id, topic_id, *topic = scheduled if due else live
+    upcoming = [expires, scheduled_at if scheduled[0] is not None else None]
+    return PageState(
+        pk=pk,
+        revision_id=revision_id,
+        topic_id=topic_id,
+        # Scheduled changes that came due date the page's update (reader_updated_at).
+        shown=(published, updated, scheduled_at if due else None, topic, notice, hidden, images),
+        next_change=min((t for t in upcoming if t is not None and t > now), default=None),
+    )
+
+
+def same_page(state: PageState, explainer: Explainer) -> bool:
+    """Whether ``explainer``, loaded with its public revision, is the page ``state`` describes."""
+    return (
+        explainer.public_revision.history_id == state.revision_id
+        and explainer.published_at == state.shown[0]
+        and explainer.public_updated_at == state.shown[1]
+    )

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 
 from . import page_cache
-from .models import Explainer, Notice, SlugRedirect, Topic
+from .models import Explainer, Notice, RenditionSet, SlugRedirect, Topic
 
 LISTS = ("home", "corrections", "topics", "search", "feeds", "sitemaps")
 # What readers get of an explainer besides its approved revisions' text: a draft edit changes
@@ -84,6 +84,11 @@ def old_address_changed(sender, instance, **kwargs) -> None:
     changed({f"explainer-{instance.explainer_id}"})
 
 
+def renditions_changed(sender, instance, **kwargs) -> None:
+    """A lead image's files, made or withdrawn after publishing, change only its own page."""
+    changed({f"explainer-{instance.explainer_id}"})
+
+
 def topic_changed(sender, instance, **kwargs) -> None:
     changed({f"topic-{instance.pk}", "topics", "search", "feeds", "sitemaps"})
 
@@ -94,6 +99,7 @@ post_delete.connect(explainer_deleted, sender=Explainer, dispatch_uid="pages-exp
 for model, receiver in (
     (Notice, notice_changed),
     (SlugRedirect, old_address_changed),
+    (RenditionSet, renditions_changed),
     (Topic, topic_changed),
 ):
     post_save.connect(receiver, sender=model, dispatch_uid=f"pages-{model.__name__}-save")

@@ -1,13 +1,17 @@
+import time
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
-from django.db.models import Max, OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
@@ -95,25 +99,15 @@ def with_page_content(queryset):
     return queryset.with_public_revision().prefetch_related(visible_notices())
 
 
-# Notices are only ever added or hidden: the newest id and the latest hiding time change
-# whenever what a page shows of them does. Subqueries, so the page's one query carries them.
-_notices = Notice.objects.filter(explainer=OuterRef("pk")).order_by().values("explainer")
-NOTICE_STAMPS = {
-    "latest_notice": Subquery(_notices.annotate(stamp=Max("id")).values("stamp")),
-    "latest_hidden_notice": Subquery(_notices.annotate(stamp=Max("hidden_at")).values("stamp")),
-}
-
-
-def own_next_change(explainer: Explainer):
-    """When time alone next changes a published explainer's page: its expiry or its changes.
-
-    Nothing else the page shows depends on time, so its page need not ask for the whole site's.
-    """
-    now = timezone.now()
-    times = [explainer.expires_at]
-    if explainer.scheduled_revision_id:
-        times.append(explainer.scheduled_at)
-    return min((when for when in times if when is not None and when > now), default=None)
+def still_related(entry: dict | None) -> dict | None:
+    """A stored related list, if none of its explainers or topics changed and it is not due."""
+    if entry is None:
+        return None
+    if entry["changes_at"] is not None and timezone.now() >= entry["changes_at"]:
+        return None
+    if page_cache.versions(entry["versions"]) != entry["versions"]:
+        return None
+    return entry
 
 
 class ExplainerDetailView(DetailView):
@@ -122,47 +116,78 @@ class ExplainerDetailView(DetailView):
     template_name = "explainers/explainer_detail.html"
 
     def get(self, request, *args, **kwargs):
-        published = Explainer.objects.published().with_public_revision()
-        self.object = published.public_filter(slug=kwargs["slug"]).annotate(**NOTICE_STAMPS).first()
-        if self.object is None:
+        state = selectors.page_state(kwargs["slug"])
+        if state is None:
             return self.old_address(kwargs["slug"])
-        # Related explainers change when what is published changes: "home" has a new version.
-        published_set = page_cache.versions(["home"]).get("home")
-        body = page_cache.body_key(
-            "explainer", *self.shown(), *self.vote_outcome().items(), published_set
+        body_key = page_cache.body_key(
+            "explainer",
+            state.pk,
+            state.revision_id,
+            state.topic_id,
+            *state.shown,
+            *self.vote_outcome().items(),
         )
-        cached = cache.get(body)
-        if cached is None:
-            prefetch_related_objects([self.object], visible_notices())
-            context = self.get_context_data(object=self.object)
-            response = self.render_to_response(context).render()
-            related = page_cache.explainer_keys(context["related"])
-            cache.set(body, (response.content, related), timeout=page_cache.BODY_SECONDS)
-        else:
-            # The same approved version, notices, times and related list: the last body.
-            content, related = cached
-            response = HttpResponse(content)
-        topic = self.object.public_revision.topic_id
-        page_cache.fresh_until(response, own_next_change(self.object))
-        return page_cache.tag(
-            response,
-            *page_cache.explainer_keys([self.object]),
-            *related,
-            *([f"topic-{topic}"] if topic else []),
-        )
+        related_key = page_cache.body_key("related", state.pk, state.revision_id, state.topic_id)
+        found = cache.get_many([body_key, related_key])
+        body, related = found.get(body_key), still_related(found.get(related_key))
+        if body is None or related is None:
+            published = Explainer.objects.published().filter(pk=state.pk)
+            # Most explainers have no notice: the state says so, and saves asking.
+            if state.has_notices:
+                published = with_page_content(published)
+            else:
+                published = published.with_public_revision().prefetch_related(
+                    Prefetch("notices", queryset=Notice.objects.none())
+                )
+            self.object = published.first()
+            if self.object is None:
+                raise Http404("No explainer at this address.")
+            if body is None:
+                body = self.render_body(state, body_key)
+            if related is None:
+                related = self.render_related(related_key)
+        before, after = body
+        response = HttpResponse(before + related["html"] + after)
+        changes = [when for when in (state.next_change, related["changes_at"]) if when]
+        page_cache.fresh_until(response, min(changes, default=None))
+        topic = [f"topic-{state.topic_id}"] if state.topic_id else []
+        return page_cache.tag(response, f"explainer-{state.pk}", *topic, *related["versions"])
 
-    def shown(self) -> tuple:
-        """Everything of the explainer its page shows, for the rendered body's key."""
-        explainer, revision = self.object, self.object.public_revision
-        topic = revision.topic
-        return (
-            revision.history_id,
-            topic and (topic.pk, topic.name, topic.slug),
-            explainer.published_at,
-            explainer.reader_updated_at,
-            explainer.latest_notice,
-            explainer.latest_hidden_notice,
-        )
+    def render_body(self, state, key: str) -> tuple[bytes, bytes]:
+        """The page around its related list, kept under ``key`` if it is what ``state`` says."""
+        mark = f"<!--{uuid.uuid4().hex}-->"
+        context = self.get_context_data(object=self.object, related_section=mark_safe(mark))
+        content = self.render_to_response(context).render().content
+        before, _, after = content.partition(mark.encode())
+        # A change that committed between the two queries must not leave its page filed
+        # under the older state.
+        if selectors.same_page(state, self.object):
+            cache.set(key, (before, after), timeout=page_cache.BODY_SECONDS)
+        return before, after
+
+    def render_related(self, key: str) -> dict:
+        """The related list, with the versions of the keys it depends on and its deadline.
+
+        Kept apart from the page: it changes when other explainers do (one of its own, or
+        any of the explainer's topic), while the page itself does not.
+        """
+        started_ns, now = time.time_ns(), timezone.now()
+        related = search.related(self.object)
+        topic = self.object.public_revision.topic_id
+        keys = {
+            *page_cache.explainer_keys(related),
+            *(f"topic-{e.public_revision.topic_id}" for e in related if e.public_revision.topic_id),
+            *([f"topic-{topic}"] if topic else []),
+        }
+        html = render_to_string("includes/related.html", {"related": related}, self.request)
+        versions = page_cache.settle_versions(keys)
+        # Any publication, expiry or scheduled change may change the list: no later than that.
+        changes_at = page_cache.next_change(after=now)
+        entry = {"html": html.encode(), "versions": versions, "changes_at": changes_at}
+        # Not kept if one of its keys changed while it was worked out: it may show the old list.
+        if all(page_cache.version_time(v) <= started_ns for v in versions.values()):
+            cache.set(key, entry, timeout=page_cache.BODY_SECONDS)
+        return entry
 
     def vote_outcome(self) -> dict:
         # ?voted=yes|no is the page a reader lands on after voting without JavaScript: the
@@ -200,7 +225,6 @@ class ExplainerDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         context.update(explainer_page_context(self.object, self.object.public_revision))
         context.update(self.vote_outcome())
-        context["related"] = search.related(self.object)
         return context
 
 

@@ -1,11 +1,15 @@
 """A page-cache miss for an explainer whose page has not changed: one query, no rendering."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.test.signals import template_rendered
+from django.utils import timezone
 
 from explainers import page_cache
-from explainers.services import notice_add
-from tests.factories import ExplainerFactory, TopicFactory
+from explainers.services import explainer_publish, explainer_unpublish, notice_add
+from tests.factories import ExplainerFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +79,71 @@ def test_bodies_are_filed_under_the_site_address(client, published_explainer, se
     settings.SITE_URL = "https://news.example.org"
     page_cache.invalidate(f"explainer-{published_explainer.pk}")
     assert "https://news.example.org/" in client.get(url).text
+
+
+def test_a_publication_elsewhere_renders_no_page_again(client, superuser, renders):
+    """An explainer of another topic published: other pages keep their bodies and lists."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    url = explainer.get_absolute_url()
+    client.get(url)
+    ExplainerFactory(published=True, topic=TopicFactory(), headline="Unrelated matters")
+    renders.clear()
+    assert client.get(url).status_code == 200
+    assert renders == []
+
+
+def test_a_related_explainer_unpublished_leaves_the_list_not_the_page(client, superuser, renders):
+    """The related list is worked out again without it; the page around it is not rendered."""
+    topic = TopicFactory()
+    explainer = ExplainerFactory(published=True, topic=topic)
+    sibling = ExplainerFactory(published=True, topic=topic, headline="The sibling explainer")
+    url = explainer.get_absolute_url()
+    assert "The sibling explainer" in client.get(url).text
+    explainer_unpublish(explainer=sibling, user=superuser)
+    renders.clear()
+    response = client.get(url)
+    assert "The sibling explainer" not in response.text
+    assert "explainers/explainer_detail.html" not in renders
+    assert "includes/related.html" in renders
+
+
+def test_a_new_sibling_joins_the_related_list(client):
+    """A newly published explainer of the same topic appears in its siblings' lists at once."""
+    topic = TopicFactory()
+    explainer = ExplainerFactory(published=True, topic=topic)
+    url = explainer.get_absolute_url()
+    client.get(url)
+    ExplainerFactory(published=True, topic=topic, headline="A brand new sibling")
+    assert "A brand new sibling" in client.get(url).text
+
+
+def test_a_related_explainer_expiring_bounds_the_page_lifetime(client):
+    """A page keeps no longer than the next time a related explainer could leave its list."""
+    topic = TopicFactory()
+    explainer = ExplainerFactory(published=True, topic=topic)
+    ExplainerFactory(published=True, topic=topic, expires_at=timezone.now() + timedelta(seconds=30))
+    response = client.get(explainer.get_absolute_url())
+    assert 0 < max_age(response) <= 30
+
+
+def test_a_topic_of_a_related_card_renamed_shows_in_the_list(client):
+    """The cards' topic names are part of what the related list is kept under."""
+    explainer = publish(topic=TopicFactory(), headline="Glacier melt speeds up")
+    other = publish(topic=TopicFactory(name="Old name"), headline="Glacier melt in the Alps")
+    url = explainer.get_absolute_url()
+    assert "Old name" in client.get(url).text
+    other.topic.name = "New name"
+    other.topic.save()
+    assert "New name" in client.get(url).text
+
+
+def publish(**fields):
+    """Published through the services, so that search (and the related list) finds it."""
+    explainer = ExplainerFactory(**fields)
+    explainer_publish(explainer=explainer, user=editor("bodies-editor"))
+    explainer.refresh_from_db()
+    return explainer
+
+
+def max_age(response) -> int:
+    return int(re.search(r"max-age=(\d+)", response["Cache-Control"]).group(1))

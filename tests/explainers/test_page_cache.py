@@ -315,3 +315,41 @@ def test_pages_name_what_they_show_in_surrogate_keys(client, live):
     again = client.get("/")  # from the cache, with the same keys
     assert again["Surrogate-Key"] == home["Surrogate-Key"]
     assert "corrections" in client.get("/corrections/")["Surrogate-Key"].split()
+
+
+def test_a_hit_is_answered_before_the_session_layer(client, published_explainer, monkeypatch):
+    """Stored pages skip sessions, CSRF and authentication, and keep the site-wide headers."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    url = published_explainer.get_absolute_url()
+    first = client.get(url)
+
+    def refused(self, request):
+        raise AssertionError("a stored page went through the session layer")
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", refused)
+    hit = client.get(url)
+    assert hit.content == first.content
+    assert hit["Content-Length"] == str(len(first.content))
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy"):
+        assert hit[header] == first[header]
+
+
+def test_a_stored_page_still_checks_the_host(client, published_explainer):
+    """A Host the site does not serve gets 400, stored page or not."""
+    url = published_explainer.get_absolute_url()
+    client.get(url)
+    assert client.get(url, HTTP_HOST="evil.example.org").status_code == 400
+
+
+def test_pages_are_stored_without_the_middleware(
+    client, published_explainer, settings, django_assert_num_queries
+):
+    """Without ReaderFastPathMiddleware the view's wrapper looks pages up itself."""
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "explainers.page_cache.ReaderFastPathMiddleware"
+    ]
+    url = published_explainer.get_absolute_url()
+    first = client.get(url)
+    with django_assert_num_queries(0):
+        assert client.get(url).content == first.content

@@ -1,0 +1,103 @@
+"""Queries compiled once and run again with new values answer as the ORM does."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase
+
+from explainers import selectors
+from explainers.models import Explainer
+from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
+from tests.factories import ExplainerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def by_slug(*, slug, now):
+    return Explainer.objects.published(now=now).filter(slug=slug).values_list("pk", "published_at")
+
+
+def test_answers_as_the_orm_does():
+    """Rows, with datetimes converted as the ORM converts them, for each run's own values."""
+    first = ExplainerFactory(published=True, slug="first")
+    ExplainerFactory(published=True, slug="second")
+    query = PreparedQuery(Explainer, by_slug, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME)
+    now = timezone.now()
+    assert query.rows(slug="first", now=now) == list(by_slug(slug="first", now=now))
+    assert query.rows(slug="first", now=now)[0][1] == first.published_at
+    assert query.rows(slug="first", now=first.published_at - timedelta(seconds=1)) == []
+    assert query.rows(slug="nothing", now=now) == []
+
+
+def test_runs_one_query_and_compiles_once(monkeypatch):
+    """After its first run the queryset is not built again."""
+    ExplainerFactory(published=True, slug="first")
+    built = []
+
+    def build(**values):
+        built.append(1)
+        return by_slug(**values)
+
+    query = PreparedQuery(Explainer, build, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME)
+    query.rows(slug="first", now=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        query.rows(slug="first", now=timezone.now())
+    assert len(built) == 1 and len(queries) == 1
+
+
+def test_a_placeholder_that_never_reaches_the_sql_is_refused():
+    """A value the queryset transforms cannot be found among the parameters: said at once."""
+    query = PreparedQuery(
+        Explainer,
+        lambda *, slug: Explainer.objects.filter(slug__iexact=slug + "x").values_list("pk"),
+        slug=PLACEHOLDER_TEXT,
+    )
+    with pytest.raises(ImproperlyConfigured, match="slug"):
+        query.rows(slug="a")
+
+
+class PageStateAgreesWithTheModel(TestCase):
+    """The page's one query finds what ``published()`` and ``public_revision`` say."""
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        published_ago=st.integers(-3, 3),
+        expires_in=st.one_of(st.none(), st.integers(-3, 3)),
+        scheduled_in=st.one_of(st.none(), st.integers(-3, 3)),
+        status=st.sampled_from(Explainer.Status.values),
+    )
+    def test_state_matches(self, published_ago, expires_in, scheduled_in, status):
+        """For any times and status, the state names the revision readers get, or nothing."""
+        # An explainer never expires before its publication (a database constraint).
+        assume(expires_in is None or expires_in > -published_ago)
+        now = timezone.now()
+        hours = timedelta(hours=1)
+        explainer = ExplainerFactory(published=True, slug="talks")
+        if scheduled_in is not None:
+            explainer.headline = "Scheduled headline"
+            explainer.slug = "scheduled-talks"
+            explainer.save()
+            revision = explainer.history.latest()
+            Explainer.objects.filter(pk=explainer.pk).update(
+                scheduled_revision=revision, scheduled_at=now + scheduled_in * hours
+            )
+        Explainer.objects.filter(pk=explainer.pk).update(
+            status=status,
+            published_at=now - published_ago * hours,
+            expires_at=None if expires_in is None else now + expires_in * hours,
+        )
+        explainer = Explainer.objects.with_public_revision().get(pk=explainer.pk)
+        public = Explainer.objects.published().filter(pk=explainer.pk).exists()
+        for slug in ("talks", "scheduled-talks"):
+            state = selectors.page_state(slug)
+            if public and explainer.public_slug == slug:
+                assert state is not None and state.pk == explainer.pk
+                assert state.revision_id == explainer.public_revision.history_id
+            else:
+                assert state is None
