@@ -2,17 +2,21 @@
 
 A benchmark run by hand, not a test. From the project root:
 
-    .venv/bin/python bench/pages.py [--duration 10] [--database-url postgres://...]
+    .venv/bin/python bench/pages.py [--duration 10] [--database-url postgres://...] [--varnish]
 
 It configures the production profile (DEBUG off, whitenoise's compressed manifest storage,
 persistent database connections), collects static files into a temporary STATIC_ROOT, migrates
 and seeds a PostgreSQL database, starts gunicorn (2 sync workers) on a free port of 127.0.0.1 and
-loads four addresses in turn with wrk (2 threads, 16 connections): one explainer page (a page-cache
-hit), the same page missing the page cache (an unknown query parameter, so the rendered body of the
-unchanged explainer is served after one query), the home page and site.css. It prints requests/s,
-p50 and p99 latency for each and the ratio of each page's requests/s to the static file's. The
-target is an explainer page at 0.35x the static file or better. Run it on an otherwise idle
-machine: wrk, gunicorn and PostgreSQL share its CPUs.
+loads each address in turn with wrk (2 threads, 16 connections): one explainer page from the
+page cache (a hit); the same page missing the page cache (an unknown query parameter) with its
+explainer unchanged, so its rendered body is served after one query; the same page rendered
+cold, as after its explainer changed (a second gunicorn whose cache keeps nothing,
+bench/cold_settings.py); the home page; and site.css. With ``--varnish`` it also starts
+varnishd with deploy/varnish/newsroom.vcl in front of the first gunicorn and loads the page
+and site.css through it. It prints requests/s, p50 and p99 latency for each and the ratio of
+each page's requests/s to the static file's (through Varnish: to the static file through
+Varnish). Targets: hit 0.8x, unchanged miss 0.35x, cold render 0.15x, through Varnish 1.0x.
+Run it on an otherwise idle machine: wrk, gunicorn and PostgreSQL share its CPUs.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ HOST = "127.0.0.1"
 WORKERS = 2
 WRK_THREADS = 2
 WRK_CONNECTIONS = 16
-TARGET_RATIO = 0.35
+# Each measured address's target, as a share of the static file's requests/s.
+TARGETS = {"cache hit": 0.8, "miss, unchanged": 0.35, "cold render": 0.15, "via Varnish": 1.0}
 FILLER_COUNT = 50
 MARKER = "BENCH_JSON:"
 
@@ -59,6 +64,7 @@ class BenchError(Exception):
 @dataclass
 class Result:
     name: str
+    baseline: str
     path: str
     size: int
     requests: int
@@ -102,6 +108,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_DATABASE_URL,
         metavar="URL",
         help="PostgreSQL database to migrate, seed and serve from (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--varnish",
+        action="store_true",
+        help="also load the page and site.css through varnishd (apt-get install varnish "
+        "varnish-modules)",
     )
     parser.add_argument(
         "--reset-db",
@@ -547,27 +559,52 @@ def report(results: list[Result], duration: int, busy_before: float | None) -> b
         f"{os.cpu_count()} CPUs, {busy} busy just before loading "
         "(anything else running on the machine skews the numbers)"
     )
-    header = f"{'':<16}{'req/s':>10}{'p50':>12}{'p99':>12}{'requests':>10}{'bytes':>9}  path"
+    header = f"{'':<20}{'req/s':>10}{'p50':>12}{'p99':>12}{'requests':>10}{'bytes':>9}  path"
     print(header)
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.name:<16}{r.rps:>10.1f}{format_ms(r.p50_ms):>12}{format_ms(r.p99_ms):>12}"
+            f"{r.name:<20}{r.rps:>10.1f}{format_ms(r.p50_ms):>12}{format_ms(r.p99_ms):>12}"
             f"{r.requests:>10}{r.size:>9}  {r.path}"
         )
     for r in results:
         if r.socket_errors:
             print(f"note: {r.name}: socket errors {r.socket_errors}")
-    static = results[-1]
+    by_name = {r.name: r for r in results}
     print()
-    ratios = {r.name: r.rps / static.rps if static.rps else 0.0 for r in results[:-1]}
-    for name, ratio in ratios.items():
-        print(f"{name + ' / static:':<26}{ratio:.3f}x")
-    ratio = ratios["explainer page"]
-    met = ratio >= TARGET_RATIO
-    verdict = "MET" if met else "NOT MET"
-    print(f"Target explainer page >= {TARGET_RATIO:.2f}x static: {verdict} ({ratio:.3f}x)")
+    met = True
+    for r in results:
+        if r.baseline == r.name:
+            continue
+        base = by_name[r.baseline].rps
+        ratio = r.rps / base if base else 0.0
+        target = TARGETS.get(r.name)
+        verdict = ""
+        if target is not None:
+            ok = ratio >= target
+            met = met and ok
+            verdict = f"   target {target:.2f}x: {'MET' if ok else 'NOT MET'}"
+        print(f"{r.name + ' / ' + r.baseline + ':':<40}{ratio:.3f}x{verdict}")
     return met
+
+
+def start_varnish(backend_port: int, tmp: Path) -> tuple[subprocess.Popen, int]:
+    """varnishd with the deploy VCL in front of the gunicorn on ``backend_port``."""
+    varnishd = shutil.which("varnishd") or shutil.which("varnishd", path="/usr/sbin")
+    if varnishd is None:
+        raise BenchError("varnishd is missing: apt-get install -y varnish varnish-modules")
+    vcl = tmp / "newsroom.vcl"
+    source = (ROOT / "deploy" / "varnish" / "newsroom.vcl").read_text()
+    vcl.write_text(source.replace('.port = "8000";', f'.port = "{backend_port}";'))
+    port = free_port()
+    process = subprocess.Popen(
+        [varnishd, "-F", "-j", "none", "-a", f"{HOST}:{port}", "-f", str(vcl)]
+        + ["-n", str(tmp / "varnish"), "-s", "malloc,256m"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return process, port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,32 +623,50 @@ def main(argv: list[str] | None = None) -> int:
             log(f"{published} published explainers; loading {explainer_path}")
             if published < 21:
                 log("warning: fewer than 21 published explainers, the home page is not full")
+            port, cold_port = free_port(), free_port()
+            base, cold = f"http://{HOST}:{port}", f"http://{HOST}:{cold_port}"
+            static = static_path(env)
+            # (name, server, path, the name it is compared with)
             targets = [
-                ("explainer page", explainer_path),
+                ("cache hit", base, explainer_path, "static file"),
                 # A query parameter the page does not know is never stored, so every request
                 # misses the page cache: the explainer's unchanged rendered body is served
-                # after one query (what a page pays after any invalidation of its keys).
-                ("page-cache miss", explainer_path + "?bench=miss"),
-                ("home page", "/"),
-                ("static file", static_path(env)),
+                # after one query (what a page pays once its stored copy is invalidated).
+                ("miss, unchanged", base, explainer_path + "?bench=miss", "static file"),
+                # Nothing kept at all: the page's queries and templates, as after a change.
+                ("cold render", cold, explainer_path, "static file"),
+                ("home page", base, "/", "static file"),
+                ("static file", base, static, "static file"),
             ]
-            port = free_port()
-            base = f"http://{HOST}:{port}"
             log_path = Path(tmp) / "gunicorn.log"
-            log(f"starting gunicorn on {base}")
-            process = start_gunicorn(env, port, log_path)
+            cold_log = Path(tmp) / "gunicorn-cold.log"
+            log(f"starting gunicorn on {base}, and on {cold} with a cache that keeps nothing")
+            processes = [start_gunicorn(env, port, log_path)]
+            cold_env = {**env, "DJANGO_SETTINGS_MODULE": "cold_settings"}
+            cold_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench"), str(ROOT)])
+            processes.append(start_gunicorn(cold_env, cold_port, cold_log))
             try:
-                wait_until_answering(process, base + targets[-1][1], log_path)
-                sizes = {path: check_ok(name, base + path) for name, path in targets}
+                wait_until_answering(processes[0], base + static, log_path)
+                wait_until_answering(processes[1], cold + static, cold_log)
+                if args.varnish:
+                    varnish, varnish_port = start_varnish(port, Path(tmp))
+                    processes.append(varnish)
+                    through = f"http://{HOST}:{varnish_port}"
+                    wait_until_answering(varnish, through + static, log_path)
+                    targets += [
+                        ("via Varnish", through, explainer_path, "static via Varnish"),
+                        ("static via Varnish", through, static, "static via Varnish"),
+                    ]
+                sizes = {name: check_ok(name, server + path) for name, server, path, _ in targets}
                 busy_before = cpu_busy_percent()
                 if args.warmup:
                     log(f"warming up, {args.warmup}s per address")
-                    for _, path in targets:
-                        run_wrk(wrk, base + path, args.warmup)
+                    for _, server, path, _ in targets:
+                        run_wrk(wrk, server + path, args.warmup)
                 results = []
-                for name, path in targets:
+                for name, server, path, baseline in targets:
                     log(f"loading {name} for {args.duration}s")
-                    measured = run_wrk(wrk, base + path, args.duration)
+                    measured = run_wrk(wrk, server + path, args.duration)
                     if measured["non_2xx"]:
                         raise BenchError(
                             f"{name} ({path}): wrk saw {measured['non_2xx']} responses other "
@@ -619,10 +674,14 @@ def main(argv: list[str] | None = None) -> int:
                             f"gunicorn log:\n{log_tail(log_path)}"
                         )
                     measured.pop("non_2xx")
-                    results.append(Result(name=name, path=path, size=sizes[path], **measured))
+                    size = sizes[name]
+                    results.append(
+                        Result(name=name, baseline=baseline, path=path, size=size, **measured)
+                    )
             finally:
                 log("stopping gunicorn")
-                stop_gunicorn(process)
+                for process in processes:
+                    stop_gunicorn(process)
             met = report(results, args.duration, busy_before)
             return EXIT_MET if met else EXIT_NOT_MET
     except BenchError as exc:

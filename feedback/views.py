@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from explainers import page_cache
 from explainers.models import Explainer
+from explainers.page_cache import sessionless
 from newsroom.db import retry_on_dropped_connection
 from newsroom.middleware import form_charset_problem
 
@@ -122,6 +123,7 @@ def read_form(request):
         return None, (400, "The form data could not be read.")
 
 
+@sessionless  # Readers have no session or account: the cookie below is all a vote reads.
 @csrf_exempt  # Same-origin checks in guards replace the token a cached page cannot carry.
 @never_cache
 def vote(request, slug):

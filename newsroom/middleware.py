@@ -1,8 +1,14 @@
 """Project-wide middleware."""
 
 import codecs
+from functools import cache
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.utils import build_policy
+from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.core.signals import setting_changed
 from django.http import HttpResponseBadRequest, UnreadablePostError
 from django.template.loader import render_to_string
 
@@ -21,6 +27,52 @@ def cross_origin_resource_policy(get_response):
         return response
 
     return middleware
+
+
+@cache
+def site_policies() -> tuple[str, str]:
+    """The site's Content-Security-Policy and its report-only twin, built from the settings."""
+    return build_policy(), build_policy(report_only=True)
+
+
+def settings_changed(*, setting, **kwargs):
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        site_policies.cache_clear()
+
+
+setting_changed.connect(settings_changed)
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the site's one policy built once per process.
+
+    Every response gets the same policy (no nonces, no per-view policies, no excluded paths),
+    and building it again for each took a tenth of the time of a stored page. A response
+    that asks for anything of its own still goes through django-csp's whole path.
+    """
+
+    def process_response(self, request, response):
+        default = PolicyParts()
+        if (
+            self.get_policy_parts(request, response) != default
+            or self.get_policy_parts(request, response, report_only=True) != default
+            or getattr(response, "_csp_exempt", False)
+            or getattr(response, "_csp_exempt_ro", False)
+            or settings.DEBUG
+            or any(
+                (getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES")
+                for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+            )
+        ):
+            return super().process_response(request, response)
+        policy, report_only = site_policies()
+        if policy and HEADER not in response:
+            response[HEADER] = policy
+        if report_only and HEADER_REPORT_ONLY not in response:
+            response[HEADER_REPORT_ONLY] = report_only
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
 
 
 def bad_request(message: str) -> HttpResponseBadRequest:

@@ -88,3 +88,39 @@ def test_templates_have_no_inline_script_or_style(template):
     text = template.read_text()
     assert not INLINE_SCRIPT.findall(text)
     assert not INLINE_STYLE.findall(text)
+
+
+def test_the_policy_built_once_is_django_csps(client, settings):
+    """The header the project's middleware keeps is the one django-csp builds from settings."""
+    from csp.utils import build_policy
+
+    settings.DEBUG = False
+    assert client.get("/")["Content-Security-Policy"] == build_policy()
+
+
+def test_a_changed_policy_setting_is_used_at_once(client, settings):
+    """Tests and deploys that change the policy get the new one, not the kept one."""
+    settings.DEBUG = False
+    client.get("/")
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/")["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_a_view_with_a_policy_of_its_own_keeps_it(rf, settings):
+    """A response asking for its own policy goes through django-csp's whole path."""
+    from csp.decorators import csp_update
+    from django.http import HttpResponse
+
+    from newsroom.middleware import ContentSecurityPolicyMiddleware
+
+    settings.DEBUG = False
+
+    @csp_update({"img-src": ["https://images.example.org"]})
+    def view(request):
+        return HttpResponse("ok")
+
+    middleware = ContentSecurityPolicyMiddleware(view)
+    request = rf.get("/")
+    middleware.process_request(request)
+    policy = middleware.process_response(request, view(request))["Content-Security-Policy"]
+    assert "img-src 'self' https://images.example.org" in policy
