@@ -50,7 +50,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from . import selectors
+from . import page_cache, selectors
 from .models import Explainer, SearchEntry, SearchWord, Topic
 
 FTS_TABLE = "explainers_search_fts"
@@ -582,3 +582,5 @@ def keep(query: str, page: int, stored) -> None:
 for model in (Explainer, Topic, SearchEntry):
     post_save.connect(bump, sender=model, dispatch_uid=f"search-{model.__name__}-save")
     post_delete.connect(bump, sender=model, dispatch_uid=f"search-{model.__name__}-delete")
+# A bump lost while the cache could not be written is made good with the pages' (page_cache).
+page_cache.cache_repaid.connect(bump, dispatch_uid="search-cache-repaid")

@@ -27,6 +27,24 @@ def empty_cache():
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def no_outage_remembered():
+    """Each test starts with no outage (Redis, replica) and no lost invalidation remembered."""
+    from explainers import page_cache
+    from feedback import guards
+    from newsroom import cache, db_router
+
+    def forget():
+        cache.OUTAGES.clear()
+        page_cache.OWED.clear()
+        guards.FAILING_OPEN = False
+        db_router.HEALTH = db_router.ReplicaHealth()
+
+    forget()
+    yield
+    forget()
+
+
 @pytest.fixture
 def published_explainer(db):
     return ExplainerFactory(published=True)
