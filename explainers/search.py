@@ -32,7 +32,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
 )
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     BooleanField,
     Exists,
@@ -202,9 +202,14 @@ def normalise(raw: str) -> str:
 # --- Engines ------------------------------------------------------------------------------
 
 
+def reading():
+    """The connection search reads through: the read replica's for readers (db_router)."""
+    return connections[router.db_for_read(SearchEntry)]
+
+
 @memoize
 def _fts5_table_exists() -> bool:
-    with connection.cursor() as cursor:
+    with reading().cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
         )
@@ -380,7 +385,7 @@ def excerpts(entries: list[SearchEntry], raw: str, parsed: Parsed) -> dict[int, 
         }
     if kind == "fts5":
         placeholders = ", ".join(["%s"] * len(ids))
-        with connection.cursor() as cursor:
+        with reading().cursor() as cursor:
             cursor.execute(
                 f"SELECT rowid, snippet({FTS_TABLE}, 1, char(2), char(3), '…', {EXCERPT_WORDS}) "
                 f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})",
