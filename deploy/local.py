@@ -223,6 +223,7 @@ class Topology:
         self.owns_run_dir = self.run_dir is None
         if self.run_dir is None:
             self.run_dir = Path(tempfile.mkdtemp(prefix="newsroom-topology-"))
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         # The postgres user must reach its data directories inside.
         self.run_dir.chmod(0o711)
         self.logs = self.run_dir / "logs"
