@@ -404,6 +404,7 @@ def editorial_loop(topology, seeded, args, recorder, clock, stop, changes) -> No
             answer = editor.do(op=op, slug=slug, headline=headline)
             if not answer["ok"]:
                 changes.append({"phase": recorder.phase_of(started), "op": op, "error": answer})
+                stop.wait(args.change_every)
                 continue
             committed = answer["committed"] - clock.zero
             state[slug] = {
@@ -602,8 +603,9 @@ def report(phases, recorder, changes, lags, votes, catch_up, duration) -> bool:
         f"\neditor: {len(timed)} changes (publish, edit, unpublish) timed"
         + (f", {len(failed_changes)} failed to commit" if failed_changes else "")
     )
-    for change in failed_changes:
-        print(f"  FAILED {change['op']} in '{change['phase']}': {change['error']['error']}")
+    failures = Counter(f"in '{c['phase']}': {c['error']['error']}" for c in failed_changes)
+    for failure, count in failures.items():
+        print(f"  FAILED {count}x {failure}")
     if times:
         print(
             f"  publish-to-visible (edge and every live app server): median "
