@@ -24,11 +24,20 @@ or a 404, and a request with any unknown parameter is rendered but not stored.
 The versions live in the cache, so every process sees a change at once only when the cache
 is shared (NEWSROOM_CACHE_URL=redis://…); with the per-process default, other worker
 processes catch up within PUBLIC_CACHE_SECONDS. A version the cache lost counts as changed.
+
+While Redis cannot be reached, new versions cannot be written either; but Redis may come back
+with what it held (a blip, a failover), pages included, and those pages would look current. So
+every stored page also carries the version of one key every page has (``ALL``), and a process
+whose invalidation was not written keeps the keys it owes (``OWED``) and writes them, with a
+new version of ``ALL``, as soon as Redis answers again (``repay()``): every page stored before
+is then stale. Should that process end first, no page outlives PUBLIC_CACHE_SECONDS anyway.
 """
 
 import hashlib
+import logging
 import math
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -46,6 +55,8 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
+
+logger = logging.getLogger(__name__)
 
 VERSION_PREFIX = "surrogate-version:"
 # More pages than any list will have; a longer number is no page, and int() never sees it.
@@ -111,6 +122,9 @@ NO_QUERY = Query(names=(), canonical=lambda query: {})
 
 # Sent after a change has committed, with the surrogate keys it affects: a CDN purger listens.
 keys_changed = Signal()
+# Sent when invalidations lost while the cache could not be written have been written at last:
+# caches of their own (search's) start again too.
+cache_repaid = Signal()
 
 
 def new_version() -> str:
@@ -122,11 +136,42 @@ def version_time(version: str) -> int:
     return int(version.split("-", 1)[0])
 
 
+# The key every stored page has: a new version of it makes every stored page stale.
+ALL = "all"
+# Keys this process invalidated while the cache could not be written (module docstring).
+OWED: set[str] = set()
+OWED_LOCK = threading.Lock()
+
+
 def invalidate(*keys: str) -> None:
-    """Every page showing any of ``keys`` is stale from now on."""
-    if keys:
-        version = new_version()
-        cache.set_many({VERSION_PREFIX + key: version for key in keys}, timeout=None)
+    """Every page showing any of ``keys`` is stale from now on (or once the cache answers)."""
+    repay()
+    if keys and not write_versions(keys):
+        with OWED_LOCK:
+            if not OWED:
+                logger.warning(
+                    "Could not invalidate cached pages (the cache cannot be written); every "
+                    "stored page will be made stale when it can."
+                )
+            OWED.update(keys)
+
+
+def write_versions(keys: Iterable[str]) -> bool:
+    """Give each of ``keys`` a new version; False if the cache did not store them all."""
+    version = new_version()
+    failed = cache.set_many({VERSION_PREFIX + key: version for key in keys}, timeout=None)
+    return not failed
+
+
+def repay() -> None:
+    """Write the invalidations this process owes, with a new version of ``ALL``, if it can."""
+    if not OWED:  # the usual case, read without the lock
+        return
+    with OWED_LOCK:
+        if OWED and write_versions([*OWED, ALL]):
+            logger.warning("Cached pages made stale after the cache could not be written.")
+            OWED.clear()
+            cache_repaid.send(sender=None)
 
 
 def versions(keys: Iterable[str]) -> dict[str, str]:
@@ -149,6 +194,9 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
             # add(), not set(): two processes giving a key its first version agree on one.
             cache.add(VERSION_PREFIX + key, f"0-{uuid.uuid4().hex[:8]}", timeout=None)
         current.update(versions(missing))
+    for key in keys:
+        # The cache cannot be reached: a version no stored entry has, so nothing matches.
+        current.setdefault(key, f"0-unavailable-{uuid.uuid4().hex[:8]}")
     return current
 
 
@@ -303,7 +351,7 @@ def store(key: str, response: HttpResponse, *, started_ns: int, changes_at: floa
         until = min(until, changes_at)
     if not names or until <= now:
         return
-    current = settle_versions(names)
+    current = settle_versions([*names, ALL])
     if any(version_time(version) > started_ns for version in current.values()):
         return
     entry = {
@@ -330,6 +378,7 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         key = None
+        repay()
         if request.method in {"GET", "HEAD"}:
             canonical = query.canonical(request.GET)
             if not is_canonical(request, query, canonical):
@@ -355,4 +404,6 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
             store(key, response, started_ns=started_ns, changes_at=changes_at)
         return shared(response, changes_at=changes_at)
 
+    # Readers' pages may read the read replica (newsroom/db_router.py).
+    wrapper.reader_page = True
     return wrapper

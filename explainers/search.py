@@ -32,7 +32,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
 )
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import (
     BooleanField,
     Exists,
@@ -50,7 +50,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from . import selectors
+from . import page_cache, selectors
 from .models import Explainer, SearchEntry, SearchWord, Topic
 
 FTS_TABLE = "explainers_search_fts"
@@ -202,9 +202,14 @@ def normalise(raw: str) -> str:
 # --- Engines ------------------------------------------------------------------------------
 
 
+def reading():
+    """The connection search reads through: the read replica's for readers (db_router)."""
+    return connections[router.db_for_read(SearchEntry)]
+
+
 @memoize
 def _fts5_table_exists() -> bool:
-    with connection.cursor() as cursor:
+    with reading().cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [FTS_TABLE]
         )
@@ -380,7 +385,7 @@ def excerpts(entries: list[SearchEntry], raw: str, parsed: Parsed) -> dict[int, 
         }
     if kind == "fts5":
         placeholders = ", ".join(["%s"] * len(ids))
-        with connection.cursor() as cursor:
+        with reading().cursor() as cursor:
             cursor.execute(
                 f"SELECT rowid, snippet({FTS_TABLE}, 1, char(2), char(3), '…', {EXCERPT_WORDS}) "
                 f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})",
@@ -582,3 +587,5 @@ def keep(query: str, page: int, stored) -> None:
 for model in (Explainer, Topic, SearchEntry):
     post_save.connect(bump, sender=model, dispatch_uid=f"search-{model.__name__}-save")
     post_delete.connect(bump, sender=model, dispatch_uid=f"search-{model.__name__}-delete")
+# A bump lost while the cache could not be written is made good with the pages' (page_cache).
+page_cache.cache_repaid.connect(bump, dispatch_uid="search-cache-repaid")

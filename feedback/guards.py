@@ -5,6 +5,7 @@ token; the browser's own ``Sec-Fetch-Site`` and ``Origin`` headers say where a p
 """
 
 import ipaddress
+import logging
 import re
 import time
 from urllib.parse import urlsplit
@@ -16,7 +17,10 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from redis.exceptions import RedisError
 
+from newsroom.cache import ResilientRedisCache
 from newsroom.client_ip import one_client
+
+logger = logging.getLogger(__name__)
 
 WINDOWS = {"s": 1, "m": 60, "h": 3600}
 # The cache alias that holds the counters and nothing else, so no other request can evict them.
@@ -107,6 +111,8 @@ def parse_rate(rate: str) -> tuple[int, int]:
 def count_post(key: str, window: int) -> int:
     """Add one to the counter ``key``, kept ``window`` seconds and more; the count so far."""
     counters = caches[RATE_LIMIT_CACHE]
+    if isinstance(counters, ResilientRedisCache) and counters.is_down():
+        raise CountersUnavailable  # failed a moment ago: do not wait on it again
     if isinstance(counters, RedisCache):
         # One round trip: INCR starts a missing counter at 1, where Django's add() then incr()
         # would take three (SET NX, EXISTS, INCR). Django's own client (private, but Django is
@@ -118,7 +124,11 @@ def count_post(key: str, window: int) -> int:
         try:
             count, _ = pipeline.execute()
         except RedisError as exc:
+            if isinstance(counters, ResilientRedisCache):
+                counters.failed(exc)
             raise CountersUnavailable from exc
+        if isinstance(counters, ResilientRedisCache):
+            counters.succeeded()
         return count
     try:
         return counters.incr(key)
@@ -133,7 +143,32 @@ def over_rate_limit(request: HttpRequest) -> bool:
 
     Every post counts, with or without a reader cookie and whatever it holds: a reader the
     site has not seen yet is no fresh allowance.
+
+    While the counters cannot be reached the limit fails open (the vote is let through, and a
+    warning logged once per outage): readers keep voting through a Redis outage, and each vote
+    still needs its own reader cookie to count more than once. RATELIMIT_FAIL_CLOSED=True
+    raises CountersUnavailable instead, for the caller to refuse the vote.
     """
+    global FAILING_OPEN
     limit, window = parse_rate(settings.FEEDBACK_RATE_LIMIT)
     key = f"vote:{client_key(request)}:{int(time.time() // window)}"
-    return count_post(key, window) > limit
+    try:
+        count = count_post(key, window)
+    except CountersUnavailable:
+        if settings.RATELIMIT_FAIL_CLOSED:
+            raise
+        if not FAILING_OPEN:
+            FAILING_OPEN = True
+            logger.warning(
+                "Vote rate-limit counters cannot be reached: votes are let through unlimited "
+                "until they can (NEWSROOM_RATELIMIT_FAIL_CLOSED=true refuses them instead)."
+            )
+        return False
+    if FAILING_OPEN:
+        FAILING_OPEN = False
+        logger.warning("Vote rate-limit counters reachable again: votes are limited again.")
+    return count > limit
+
+
+# Whether this process is letting votes through uncounted, so that it says so once an outage.
+FAILING_OPEN = False

@@ -135,8 +135,17 @@ def vote(request, slug):
     try:
         over_limit = guards.over_rate_limit(request)
     except guards.CountersUnavailable:
-        # Uncounted votes would have no limit at all: refuse them until Redis is back.
-        return unavailable_response(request, back_url=page_url(slug))
+        # Only with NEWSROOM_RATELIMIT_FAIL_CLOSED: uncounted votes are refused until Redis is
+        # back, where by default they are let through (guards.over_rate_limit).
+        response = error_response(
+            request,
+            503,
+            "Votes cannot be counted just now, so they are not taken. "
+            "Please try again in a minute.",
+            back_url=page_url(slug),
+        )
+        response["Retry-After"] = "60"
+        return response
     if over_limit:
         response = error_response(
             request, 429, "Too many votes from your connection. Please wait a minute and try again."

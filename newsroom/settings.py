@@ -143,6 +143,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the load balancer's checks answer before redirects, hosts, sessions or cookies.
+    "newsroom.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so that static files carry it too.
     "newsroom.middleware.cross_origin_resource_policy",
@@ -156,6 +158,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After authentication (an editor reads the primary): readers' pages read the replica,
+    # and a database that cannot be reached is a 503, not a 500.
+    "newsroom.db_router.DatabaseRoutingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -234,27 +239,50 @@ TEMPLATES = [
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+
+
+def database(url: str, *, connect_timeout: int) -> dict:
+    """Django's settings for the database at ``url``, with the project's PostgreSQL options."""
+    config = dj_database_url.parse(
+        url,
         conn_max_age=env_int("DJANGO_CONN_MAX_AGE", 60 if PRODUCTION else 0),
         # Off, as in Django, because a check is a round trip on every request; the vote
         # endpoint, the one hot write, retries once on a dropped connection instead.
         conn_health_checks=env_bool("DJANGO_CONN_HEALTH_CHECKS", False),
     )
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Server-side binding lets psycopg prepare statements a connection repeats, so
+        # PostgreSQL plans the pages' and votes' queries once instead of on every request
+        # (planning took longer than running them). Switch off behind pgbouncer in
+        # transaction pooling mode.
+        config.setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
+            "DJANGO_DB_SERVER_SIDE_BINDING", True
+        )
+        # An unreachable database fails a request in seconds instead of holding a worker for
+        # the operating system's TCP timeout (about two minutes).
+        config["OPTIONS"].setdefault("connect_timeout", connect_timeout)
+    return config
+
+
+DATABASES = {
+    "default": database(
+        os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        connect_timeout=env_int("DJANGO_DB_CONNECT_TIMEOUT", 5),
+    )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side binding lets psycopg prepare statements a connection repeats, so PostgreSQL
-    # plans the pages' and votes' queries once instead of on every request (planning took
-    # longer than running them). Switch off behind pgbouncer in transaction pooling mode.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env_bool(
-        "DJANGO_DB_SERVER_SIDE_BINDING", True
+# A streaming replica readers' pages read from (newsroom/db_router.py); everything else, and
+# readers too while it is down or behind, uses the primary. Its connect timeout is short: a
+# reader waits that long once, after which the replica is left alone for a while.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = database(
+        os.environ["DATABASE_REPLICA_URL"],
+        connect_timeout=env_int("NEWSROOM_REPLICA_CONNECT_TIMEOUT", 2),
     )
-    # An unreachable database fails a request in seconds instead of holding a worker for
-    # the operating system's TCP timeout (about two minutes).
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "connect_timeout", env_int("DJANGO_DB_CONNECT_TIMEOUT", 5)
-    )
+    # Tests create no database of their own for it: it reads the test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["newsroom.db_router.ReplicaRouter"]
+# Readers are served from the primary while the replica is further behind than this.
+REPLICA_MAX_LAG_SECONDS = env_int("NEWSROOM_REPLICA_MAX_LAG_SECONDS", 10)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     db_name = DATABASES["default"]["NAME"]
     if db_name and db_name != ":memory:":
@@ -309,10 +337,16 @@ MAX_IMAGE_PIXELS = env_int("NEWSROOM_MAX_IMAGE_PIXELS", 40_000_000)
 # number of page requests can evict a counter and so reset a client's allowance.
 CACHE_URL = os.environ.get("NEWSROOM_CACHE_URL", "locmem://")
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    redis_backend = "django.core.cache.backends.redis.RedisCache"
+    # A Redis that is down is an empty cache that keeps nothing, never an error (newsroom/cache.py).
+    # Redis answers in well under a millisecond: a second without an answer is an outage.
+    redis_cache = {
+        "BACKEND": "newsroom.cache.ResilientRedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+    }
     CACHES = {
-        "default": {"BACKEND": redis_backend, "LOCATION": CACHE_URL},
-        "ratelimit": {"BACKEND": redis_backend, "LOCATION": CACHE_URL, "KEY_PREFIX": "ratelimit"},
+        "default": redis_cache,
+        "ratelimit": {**redis_cache, "KEY_PREFIX": "ratelimit"},
     }
 elif CACHE_URL == "locmem://":
     locmem_backend = "django.core.cache.backends.locmem.LocMemCache"
@@ -422,6 +456,9 @@ if not re.fullmatch(r"[1-9][0-9]*/[smh]", FEEDBACK_RATE_LIMIT):
         f"FEEDBACK_RATE_LIMIT must look like 30/m (N per s, m or h), not {FEEDBACK_RATE_LIMIT!r}."
     )
 FEEDBACK_MIN_VOTES = env_int("FEEDBACK_MIN_VOTES", 10)
+# While the rate-limit counters (Redis) cannot be reached, votes are let through uncounted;
+# true refuses them (503, Retry-After) until the counters are back.
+RATELIMIT_FAIL_CLOSED = env_bool("NEWSROOM_RATELIMIT_FAIL_CLOSED", False)
 # Behind proxies, the header they append the client's address to (e.g. X-Forwarded-For), and
 # how many of them append to it: the address that many entries from the right is the client
 # (entries further left were written by the client itself). Only a keyed hash is kept.

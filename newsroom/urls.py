@@ -8,6 +8,9 @@ from newsroom.media import serve_media
 
 from . import views
 
+# A database that cannot be reached is a 503 with Retry-After, wherever it fails.
+handler500 = "newsroom.db_router.server_error"
+
 admin.site.site_header = "Newsroom"
 admin.site.site_title = "Newsroom admin"
 # The home page lists the models; the sidebar's copy of that list cost a third of a laptop's

@@ -1,7 +1,31 @@
+import copy
+
 import pytest
 from django.core.cache import caches
 
 from tests.factories import ExplainerFactory, UserFactory
+
+
+def pytest_configure(config):
+    """A "replica" database alias in every test run, a test mirror of the default database.
+
+    As DATABASE_REPLICA_URL would configure it (and replacing the one it configured: tests
+    read the test database only). Readers read it only in tests that ask for it (the
+    ``replica`` fixture): elsewhere it could not see what a test has not committed.
+    """
+    from django.conf import settings
+
+    replica = copy.deepcopy(settings.DATABASES["default"])
+    replica["TEST"] = {**replica.get("TEST", {}), "MIRROR": "default"}
+    settings.DATABASES["replica"] = replica
+
+
+@pytest.fixture(autouse=True)
+def readers_read_the_primary(monkeypatch):
+    """Outside the replica's own tests, readers' pages read the primary as everything does."""
+    from newsroom import db_router
+
+    monkeypatch.setattr(db_router, "replica_configured", lambda: False)
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +49,25 @@ def empty_cache():
     yield
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_outage_remembered():
+    """Each test starts with no outage (Redis, replica) and no lost invalidation remembered."""
+    from explainers import page_cache
+    from feedback import guards
+    from newsroom import cache, db_router, health
+
+    def forget():
+        cache.OUTAGES.clear()
+        page_cache.OWED.clear()
+        guards.FAILING_OPEN = False
+        db_router.HEALTH = db_router.ReplicaHealth()
+        health.MIGRATIONS_APPLIED = False
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture

@@ -289,18 +289,41 @@ def test_check_is_quiet_in_development(settings):
     assert "feedback.W001" not in [m.id for m in checks.run_checks(tags=[checks.Tags.caches])]
 
 
-def test_counters_unreachable_is_503_and_stores_nothing(client, live, settings):
-    """With Redis down a vote cannot be counted, so it is refused with a retry, not a 500."""
+def unreachable_counters(settings, backend="django.core.cache.backends.redis.RedisCache"):
     settings.CACHES = {
         **settings.CACHES,
         "ratelimit": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": backend,
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
         },
     }
+
+
+def test_counters_unreachable_fail_open_records_the_vote(client, live, settings, caplog):
+    """With Redis down a vote is recorded uncounted by default, and a warning says so."""
+    unreachable_counters(settings)
+    response = client.post(reverse("feedback:vote", args=[live.slug]), {"useful": "yes"}, **JSON)
+    assert response.status_code == 200
+    assert Rating.objects.count() == 1
+    assert "counters cannot be reached" in caplog.text
+
+
+def test_counters_unreachable_warns_once_per_outage(client, live, settings, caplog):
+    """Ten votes during one outage log one warning, not ten."""
+    unreachable_counters(settings, "newsroom.cache.ResilientRedisCache")
+    for _ in range(10):
+        client.post(reverse("feedback:vote", args=[live.slug]), {"useful": "yes"}, **JSON)
+    assert caplog.text.count("counters cannot be reached") == 1
+
+
+def test_counters_unreachable_fail_closed_is_503_and_stores_nothing(client, live, settings):
+    """NEWSROOM_RATELIMIT_FAIL_CLOSED refuses uncounted votes with a retry, not a 500."""
+    unreachable_counters(settings)
+    settings.RATELIMIT_FAIL_CLOSED = True
     response = client.post(reverse("feedback:vote", args=[live.slug]), {"useful": "yes"}, **JSON)
     assert response.status_code == 503
     assert response["Retry-After"] == "60"
+    assert "cannot be counted" in response.json()["error"]
     assert not Rating.objects.exists()
 
 

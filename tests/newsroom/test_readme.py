@@ -2,7 +2,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-VARIABLE = re.compile(r"\b((?:DJANGO|NEWSROOM|FEEDBACK)_[A-Z_]+|DATABASE_URL)\b")
+VARIABLE = re.compile(r"\b((?:DJANGO|NEWSROOM|FEEDBACK)_[A-Z_]+|DATABASE_(?:[A-Z]+_)?URL)\b")
 
 
 def documented() -> set[str]:

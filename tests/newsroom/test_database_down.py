@@ -1,0 +1,75 @@
+"""The primary database down: 503 with Retry-After for what needs it, cached pages still served."""
+
+from django.db import OperationalError
+from django.test import RequestFactory
+from django.urls import reverse
+
+from explainers.services import preview_link_create
+from newsroom import db_router
+from tests.factories import ExplainerFactory
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+def assert_unavailable(response):
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(db_router.RETRY_AFTER_SECONDS)
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Cache-Control"] == "no-store"
+    assert response.content.decode() == db_router.UNAVAILABLE
+
+
+def test_a_reader_page_not_cached_is_503_with_retry_after(client, primary_down):
+    """A page that needs the database answers a short plain 503, not a 500 page."""
+    explainer = ExplainerFactory(published=True)
+    primary_down()
+    assert_unavailable(client.get(explainer.get_absolute_url()))
+    assert_unavailable(client.get(reverse("explainers:list")))
+
+
+def test_a_cached_reader_page_is_still_served(client, primary_down):
+    """A page in the cache costs no query, so readers still get it while the database is down."""
+    explainer = ExplainerFactory(published=True)
+    first = client.get(explainer.get_absolute_url())
+    primary_down()
+    response = client.get(explainer.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content == first.content
+
+
+def test_a_vote_is_503_with_retry_after(client, primary_down):
+    """A vote that cannot be stored is refused with a retry, not a 500."""
+    explainer = ExplainerFactory(published=True)
+    primary_down()
+    response = client.post(
+        reverse("feedback:vote", args=[explainer.slug]), {"useful": "yes"}, **JSON
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"]
+
+
+def test_the_admin_is_503(admin_client, primary_down):
+    """An editor in the admin gets the 503 too."""
+    primary_down()
+    assert_unavailable(admin_client.get(reverse("admin:index")))
+    assert_unavailable(admin_client.get(reverse("admin:explainers_explainer_changelist")))
+
+
+def test_a_preview_is_503(client, primary_down, superuser):
+    """A shared preview link needs the database: 503."""
+    _, token = preview_link_create(explainer=ExplainerFactory(), user=superuser)
+    primary_down()
+    assert_unavailable(client.get(reverse("explainers:preview", args=[token])))
+
+
+def test_failures_outside_views_are_503_too():
+    """handler500 answers 503 for a database failure raised by middleware, 500 otherwise."""
+    request = RequestFactory().get("/")
+    try:
+        raise OperationalError("the database system is shutting down")
+    except OperationalError:
+        assert_unavailable(db_router.server_error(request))
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert db_router.server_error(request).status_code == 500
