@@ -209,6 +209,7 @@ class Recorder:
         self.lock = threading.Lock()
         self.stats = {phase.name: Stats() for phase in phases}
         self.primary_down: list[list[float]] = []  # [start, end] in clock seconds
+        self.samples: list[str] = []  # the first few 5xx that were not allowed
 
     def phase_of(self, at: float) -> str:
         for phase in self.phases:
@@ -236,6 +237,12 @@ class Recorder:
                     stats.allowed_503 += 1
                 else:
                     stats.bad_5xx[f"{status} {kind}"] += 1
+                    if len(self.samples) < 10:
+                        down = ", ".join(f"{a:.1f}-{b:.1f}" for a, b in self.primary_down)
+                        self.samples.append(
+                            f"{status} {kind} at {started:.1f} s, Retry-After {retry_after!r}, "
+                            f"primary down {down or 'never'}"
+                        )
 
 
 # --- Readers -----------------------------------------------------------------------------------
@@ -594,6 +601,9 @@ def report(phases, recorder, changes, lags, votes, catch_up, duration) -> bool:
             + (f", unreachable ~{down:.1f} s" if down else "")
         )
     print_stats("TOTAL", total)
+
+    for sample in recorder.samples:
+        print(f"    5xx not allowed: {sample}")
 
     timed = [c for c in changes if "seconds" in c]
     failed_changes = [c for c in changes if "error" in c]
