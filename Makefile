@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean drill
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The failure drill (bench/drill.py): the production topology on loopback while parts fail.
+drill: $(VENV)/.runtime
+	$(PY) bench/drill.py $(DRILL_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

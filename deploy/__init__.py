@@ -1,0 +1,1 @@
+"""Production topology files, and deploy/local.py which runs them on loopback."""
