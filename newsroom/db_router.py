@@ -26,9 +26,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections
 from django.http import HttpResponse
 from django.views import defaults
+
+from newsroom.db import connection_dropped
 
 logger = logging.getLogger(__name__)
 
@@ -219,9 +221,23 @@ class DatabaseRoutingMiddleware:
         if not is_database_down(exception):
             return None
         routing = ROUTING.get()
-        if routing is not None and routing.used_replica:
-            replica_failed(exception)
-            routing.reader = routing.used_replica = False
+        replica = routing is not None and routing.used_replica
+        # A persistent connection the primary dropped (a restart) fails on its first use, which
+        # may come long after the restart on a worker that served stored pages meanwhile: a
+        # read is run again once on a new connection instead of answering 503.
+        dropped = (
+            routing is not None
+            and bool(routing.view)
+            and request.method in {"GET", "HEAD"}
+            and not connection.in_atomic_block
+            and connection_dropped()
+        )
+        if replica or dropped:
+            if replica:
+                replica_failed(exception)
+                routing.reader = routing.used_replica = False
+            else:
+                connection.close()
             view_func, view_args, view_kwargs = routing.view
             try:
                 response = view_func(request, *view_args, **view_kwargs)

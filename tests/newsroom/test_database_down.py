@@ -73,3 +73,24 @@ def test_failures_outside_views_are_503_too():
         raise ValueError("a bug")
     except ValueError:
         assert db_router.server_error(request).status_code == 500
+
+
+def test_a_page_on_a_connection_the_primary_dropped_is_served_after_one_retry(
+    client, monkeypatch, transactional_db
+):
+    """The first use of a connection a primary restart broke is run again, not a 503."""
+    from explainers import selectors
+
+    explainer = ExplainerFactory(published=True)
+    real, calls = selectors.page_state, []
+
+    def first_fails(slug):
+        calls.append(slug)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(slug)
+
+    monkeypatch.setattr(selectors, "page_state", first_fails)
+    monkeypatch.setattr(db_router, "connection_dropped", lambda: len(calls) == 1)
+    response = client.get(explainer.get_absolute_url())
+    assert response.status_code == 200 and len(calls) == 2
