@@ -179,6 +179,11 @@ class ExplainerDetailView(DetailView):
             *(f"topic-{e.public_revision.topic_id}" for e in related if e.public_revision.topic_id),
             *([f"topic-{topic}"] if topic else []),
         }
+        siblings = sum(1 for e in related if topic and e.public_revision.topic_id == topic)
+        if siblings < search.RELATED_LIMIT:
+            # Filled by text: an explainer published anywhere may belong in it, and no key of
+            # the list's own names it; "search" is the key every such change invalidates.
+            keys.add("search")
         html = render_to_string("includes/related.html", {"related": related}, self.request)
         versions = page_cache.settle_versions(keys)
         # Any publication, expiry or scheduled change may change the list: no later than that.
@@ -323,8 +328,12 @@ def search_page(request):
     number = int(request.GET.get("page") or 1)  # the page cache let only canonical numbers by
     hit = search.cached(query, number)
     if hit is not None:
-        content, content_type, headers = hit
-        return HttpResponse(content, content_type=content_type, headers=headers)
+        content, content_type, headers, changes = hit
+        response = HttpResponse(content, content_type=content_type, headers=headers)
+        return page_cache.fresh_until(response, changes)
+    # Read before the results: a change committed while they are worked out starts a newer
+    # generation, under which these (possibly older) results must not be kept.
+    generation, started = search.generation(), timezone.now()
     parsed = search.parse(query)
     paginator = Paginator(search.matching(query, parsed), search.RESULTS_PER_PAGE)
     try:
@@ -349,5 +358,8 @@ def search_page(request):
     response = render(request, "explainers/search.html", context)
     page_cache.tag(response, "search", *page_cache.explainer_keys(c for c, _ in results))
     headers = {h: response[h] for h in page_cache.SURROGATE_HEADERS if h in response}
-    search.keep(query, number, (response.content, response["Content-Type"], headers))
-    return response
+    # A scheduled publication or expiry changes results with no write: kept no longer than that.
+    changes = page_cache.next_change(after=started)
+    stored = (response.content, response["Content-Type"], headers, changes)
+    search.keep(query, number, stored, generation=generation, until=changes)
+    return page_cache.fresh_until(response, changes)
