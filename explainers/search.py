@@ -20,7 +20,7 @@ import difflib
 import hashlib
 import math
 import re
-import uuid
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache as memoize
@@ -559,10 +559,18 @@ GENERATION_KEY = "search-generation"
 def generation() -> str:
     current = cache.get(GENERATION_KEY)
     if current is None:
-        current = uuid.uuid4().hex
+        # Stamped with when it began (no earlier than the change that began it), for
+        # generation_time().
+        current = page_cache.new_version()
         if not cache.add(GENERATION_KEY, current, timeout=None):
             current = cache.get(GENERATION_KEY) or current
     return current
+
+
+def generation_time(current: str) -> int:
+    """When ``current`` began (ns since the epoch); now for one made before it was stamped."""
+    stamp = current.split("-", 1)[0]
+    return int(stamp) if "-" in current and stamp.isdigit() else time.time_ns()
 
 
 def bump(**kwargs) -> None:

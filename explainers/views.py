@@ -181,16 +181,18 @@ class ExplainerDetailView(DetailView):
         }
         siblings = sum(1 for e in related if topic and e.public_revision.topic_id == topic)
         if siblings < search.RELATED_LIMIT:
-            # Filled by text: an explainer published anywhere may belong in it, and no key of
-            # the list's own names it; "search" is the key every such change invalidates.
-            keys.add("search")
+            # Filled by text: an explainer published anywhere may belong in it, and none of the
+            # keys above names it (explainers/signals.py).
+            keys.add("related")
         html = render_to_string("includes/related.html", {"related": related}, self.request)
         versions = page_cache.settle_versions(keys)
         # Any publication, expiry or scheduled change may change the list: no later than that.
         changes_at = page_cache.next_change(after=now)
         entry = {"html": html.encode(), "versions": versions, "changes_at": changes_at}
-        # Not kept if one of its keys changed while it was worked out: it may show the old list.
-        if all(page_cache.version_time(v) <= started_ns for v in versions.values()):
+        # Not kept if one of its keys changed while it was worked out (or, read from a replica,
+        # within the lag the replica is allowed): it may show the old list.
+        since = started_ns - page_cache.replica_margin_ns()
+        if all(page_cache.version_time(v) <= since for v in versions.values()):
             cache.set(key, entry, timeout=page_cache.BODY_SECONDS)
         return entry
 
@@ -333,7 +335,7 @@ def search_page(request):
         return page_cache.fresh_until(response, changes)
     # Read before the results: a change committed while they are worked out starts a newer
     # generation, under which these (possibly older) results must not be kept.
-    generation, started = search.generation(), timezone.now()
+    generation, started, started_ns = search.generation(), timezone.now(), time.time_ns()
     parsed = search.parse(query)
     paginator = Paginator(search.matching(query, parsed), search.RESULTS_PER_PAGE)
     try:
@@ -361,5 +363,7 @@ def search_page(request):
     # A scheduled publication or expiry changes results with no write: kept no longer than that.
     changes = page_cache.next_change(after=started)
     stored = (response.content, response["Content-Type"], headers, changes)
-    search.keep(query, number, stored, generation=generation, until=changes)
+    # Read from a replica just after a change: the results may not have it yet.
+    if search.generation_time(generation) <= started_ns - page_cache.replica_margin_ns():
+        search.keep(query, number, stored, generation=generation, until=changes)
     return page_cache.fresh_until(response, changes)
