@@ -57,6 +57,8 @@ from django.utils.cache import patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 
+from newsroom import db_router
+
 logger = logging.getLogger(__name__)
 
 VERSION_PREFIX = "surrogate-version:"
@@ -228,6 +230,34 @@ def next_change(after: datetime) -> datetime | None:
     return min(times) if times else None
 
 
+def replica_margin_ns() -> int:
+    """How long before this request's reads a committed change may be missing from them (ns).
+
+    0 when the request read the primary only. A replica serves readers while it is no more
+    than REPLICA_MAX_LAG_SECONDS behind, as checked up to CHECK_SECONDS ago (db_router): a
+    change that recent may not have reached it, although its invalidation (and a CDN's purge)
+    already happened. What was read then is neither kept under the new versions nor left
+    with a CDN past the time the replica must have caught up.
+    """
+    routing = db_router.ROUTING.get()
+    if routing is None or not routing.used_replica:
+        return 0
+    return int((settings.REPLICA_MAX_LAG_SECONDS + db_router.CHECK_SECONDS) * 1e9)
+
+
+def replica_bound(keys: Iterable[str], *, started_ns: int, changes_at: float | None):
+    """``changes_at``, or sooner: when a replica read at ``started_ns`` has every change to
+    ``keys`` (seconds since the epoch; see ``replica_margin_ns``)."""
+    margin = replica_margin_ns()
+    if not margin:
+        return changes_at
+    latest = max((version_time(v) for v in versions([*keys, ALL]).values()), default=0)
+    if latest <= started_ns - margin:
+        return changes_at
+    caught_up = (latest + margin) / 1e9
+    return caught_up if changes_at is None else min(changes_at, caught_up)
+
+
 def fresh_until(response: HttpResponse, when: datetime | None) -> HttpResponse:
     """Say that time alone changes ``response`` no sooner than ``when`` (None: never).
 
@@ -301,7 +331,8 @@ def canonical_redirect(request: HttpRequest, query: Query, canonical: dict[str, 
 # Surrogate keys name what a page shows, for invalidating (and purging from a CDN) exactly
 # the pages a change affects: "explainer-<pk>" for each explainer on the page (its own page,
 # or a card in a list), "topic-<pk>" for a topic's pages, and one key per kind of list:
-# "home", "corrections", "topics", "search", "feeds", "sitemaps".
+# "home", "corrections", "topics", "search", "feeds", "sitemaps", and "related" for the
+# related lists filled by text, which any explainer published may join.
 SURROGATE_HEADERS = ("Surrogate-Key", "Cache-Tag")
 
 
@@ -463,8 +494,13 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
         if changes is UNKNOWN:
             changes = next_change(after=started)
         changes_at = changes.timestamp() if changes is not None else None
+        # Read from a replica: changes made up to its allowed lag before may be missing.
+        margin = replica_margin_ns()
         if key:
-            store(key, response, started_ns=started_ns, changes_at=changes_at)
+            store(key, response, started_ns=started_ns - margin, changes_at=changes_at)
+        if margin:
+            keys = response.get("Surrogate-Key", "").split()
+            changes_at = replica_bound(keys, started_ns=started_ns, changes_at=changes_at)
         return shared(response, changes_at=changes_at)
 
     wrapper.page_query = query

@@ -18,9 +18,11 @@ Three engines answer the same queries (web search syntax: ``"a phrase"``, ``-wor
 
 import difflib
 import hashlib
+import math
 import re
-import uuid
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache as memoize
 
 from django.conf import settings
@@ -47,6 +49,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Concat, Greatest, Length, Now
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -459,7 +462,10 @@ def suggest(raw: str, parsed: Parsed) -> str | None:
 # --- Related explainers ---------------------------------------------------------------------
 
 
-def related(explainer: Explainer, *, limit: int = 3) -> list[Explainer]:
+RELATED_LIMIT = 3
+
+
+def related(explainer: Explainer, *, limit: int = RELATED_LIMIT) -> list[Explainer]:
     """Up to ``limit`` published explainers: same topic first (newest), then closest by text.
 
     Never the explainer itself, never one readers may not see: both lists go through
@@ -545,7 +551,7 @@ def index_revision(*, explainer: Explainer, revision) -> None:
 # SEARCH_CACHE_SLOTS slots: a query's slot is a hash of its normalised text and page, a slot
 # holds one page, and a hit must match the query exactly. A flood of new queries can only
 # overwrite slots, never grow the cache. Any change readers could see starts a new search
-# generation (``bump``); what time alone changes waits PUBLIC_CACHE_SECONDS, as pages do.
+# generation (``bump``); a page is kept no later than the next scheduled time, as pages are.
 
 GENERATION_KEY = "search-generation"
 
@@ -553,10 +559,18 @@ GENERATION_KEY = "search-generation"
 def generation() -> str:
     current = cache.get(GENERATION_KEY)
     if current is None:
-        current = uuid.uuid4().hex
+        # Stamped with when it began (no earlier than the change that began it), for
+        # generation_time().
+        current = page_cache.new_version()
         if not cache.add(GENERATION_KEY, current, timeout=None):
             current = cache.get(GENERATION_KEY) or current
     return current
+
+
+def generation_time(current: str) -> int:
+    """When ``current`` began (ns since the epoch); now for one made before it was stamped."""
+    stamp = current.split("-", 1)[0]
+    return int(stamp) if "-" in current and stamp.isdigit() else time.time_ns()
 
 
 def bump(**kwargs) -> None:
@@ -571,16 +585,26 @@ def slot_key(query: str, page: int) -> tuple[str, tuple]:
 
 
 def cached(query: str, page: int):
+    """(content, content type, headers, when time alone changes it) of a kept page, or None."""
     key, identity = slot_key(query, page)
     hit = cache.get(key)
-    if hit is not None and hit[0] == (generation(), identity):
-        return hit[1]
-    return None
+    if hit is None or hit[0] != (generation(), identity):
+        return None
+    changes = hit[1][3]
+    # The cache's own expiry is whole seconds (and Redis's clock): the deadline is checked here.
+    if changes is not None and timezone.now() >= changes:
+        return None
+    return hit[1]
 
 
-def keep(query: str, page: int, stored) -> None:
+def keep(query: str, page: int, stored, *, generation: str, until: datetime | None) -> None:
+    """Keep ``stored`` under the ``generation`` read before its results, until ``until``."""
     key, identity = slot_key(query, page)
-    cache.set(key, ((generation(), identity), stored), timeout=settings.PUBLIC_CACHE_SECONDS)
+    timeout = settings.PUBLIC_CACHE_SECONDS
+    if until is not None:
+        timeout = min(timeout, math.floor((until - timezone.now()).total_seconds()))
+    if timeout > 0:
+        cache.set(key, ((generation, identity), stored), timeout=timeout)
 
 
 # What a search page shows changes with any explainer (status, times), topic name or entry.

@@ -15,6 +15,9 @@ from . import page_cache
 from .models import Explainer, Notice, RenditionSet, SlugRedirect, Topic
 
 LISTS = ("home", "corrections", "topics", "search", "feeds", "sitemaps")
+# Related lists filled by text can take in any explainer that is published (or whose published
+# text changed); one leaves them through its own key, so leaving needs no other.
+JOINS_RELATED = "related"
 # What readers get of an explainer besides its approved revisions' text: a draft edit changes
 # none of these, so it invalidates nothing.
 PUBLIC_FIELDS = (
@@ -60,14 +63,17 @@ def explainer_loaded(sender, instance, **kwargs) -> None:
 def explainer_saved(sender, instance, created, **kwargs) -> None:
     before, after = getattr(instance, "_public_state", None), public_state(instance)
     if before is None or after is None:
-        changed(explainer_public_keys(instance))
+        changed(explainer_public_keys(instance) | {JOINS_RELATED})
     else:
         status = PUBLIC_FIELDS.index("status")
         # Readers never see an explainer that is not published, before or after this save
         # (a draft's workflow), nor anything but the public fields (a draft edit, a sign-off).
         seen = Explainer.Status.PUBLISHED in {after[status], *(() if created else [before[status]])}
         if seen and (created or before != after):
-            changed(explainer_public_keys(instance))
+            keys = explainer_public_keys(instance)
+            if after[status] == Explainer.Status.PUBLISHED:
+                keys.add(JOINS_RELATED)
+            changed(keys)
     instance._public_state = after
 
 

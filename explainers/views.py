@@ -179,13 +179,20 @@ class ExplainerDetailView(DetailView):
             *(f"topic-{e.public_revision.topic_id}" for e in related if e.public_revision.topic_id),
             *([f"topic-{topic}"] if topic else []),
         }
+        siblings = sum(1 for e in related if topic and e.public_revision.topic_id == topic)
+        if siblings < search.RELATED_LIMIT:
+            # Filled by text: an explainer published anywhere may belong in it, and none of the
+            # keys above names it (explainers/signals.py).
+            keys.add("related")
         html = render_to_string("includes/related.html", {"related": related}, self.request)
         versions = page_cache.settle_versions(keys)
         # Any publication, expiry or scheduled change may change the list: no later than that.
         changes_at = page_cache.next_change(after=now)
         entry = {"html": html.encode(), "versions": versions, "changes_at": changes_at}
-        # Not kept if one of its keys changed while it was worked out: it may show the old list.
-        if all(page_cache.version_time(v) <= started_ns for v in versions.values()):
+        # Not kept if one of its keys changed while it was worked out (or, read from a replica,
+        # within the lag the replica is allowed): it may show the old list.
+        since = started_ns - page_cache.replica_margin_ns()
+        if all(page_cache.version_time(v) <= since for v in versions.values()):
             cache.set(key, entry, timeout=page_cache.BODY_SECONDS)
         return entry
 
@@ -323,8 +330,12 @@ def search_page(request):
     number = int(request.GET.get("page") or 1)  # the page cache let only canonical numbers by
     hit = search.cached(query, number)
     if hit is not None:
-        content, content_type, headers = hit
-        return HttpResponse(content, content_type=content_type, headers=headers)
+        content, content_type, headers, changes = hit
+        response = HttpResponse(content, content_type=content_type, headers=headers)
+        return page_cache.fresh_until(response, changes)
+    # Read before the results: a change committed while they are worked out starts a newer
+    # generation, under which these (possibly older) results must not be kept.
+    generation, started, started_ns = search.generation(), timezone.now(), time.time_ns()
     parsed = search.parse(query)
     paginator = Paginator(search.matching(query, parsed), search.RESULTS_PER_PAGE)
     try:
@@ -349,5 +360,10 @@ def search_page(request):
     response = render(request, "explainers/search.html", context)
     page_cache.tag(response, "search", *page_cache.explainer_keys(c for c, _ in results))
     headers = {h: response[h] for h in page_cache.SURROGATE_HEADERS if h in response}
-    search.keep(query, number, (response.content, response["Content-Type"], headers))
-    return response
+    # A scheduled publication or expiry changes results with no write: kept no longer than that.
+    changes = page_cache.next_change(after=started)
+    stored = (response.content, response["Content-Type"], headers, changes)
+    # Read from a replica just after a change: the results may not have it yet.
+    if search.generation_time(generation) <= started_ns - page_cache.replica_margin_ns():
+        search.keep(query, number, stored, generation=generation, until=changes)
+    return page_cache.fresh_until(response, changes)

@@ -27,6 +27,7 @@ ACCEPTED_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-d
 MAX_BODY_BYTES = 16 * 1024
 READER_TOKEN_LENGTH = 32
 HONEYPOT_FIELD = "website"
+SLUG_LENGTH = Explainer._meta.get_field("slug").max_length
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ def votable(slug: str) -> tuple[int, int] | None:
     the database each time and any change is seen at once.
     Only explainers that exist are filed: a slug anyone can make up is never stored.
     """
+    if len(slug) > SLUG_LENGTH:
+        # No explainer has it; nor is a key of any length made of what anyone may send.
+        return None
     version = page_cache.settle_versions(["home"])["home"]
     key = f"votable:{version}:{slug}"
     found = cache.get(key)

@@ -5,9 +5,13 @@
 cache is Redis, and no migration is left to apply; if not, a 503 whose JSON body names what
 failed, so a load balancer sends readers elsewhere. Both are answered before any other
 middleware: no host check, HTTPS redirect, session, cookie or rate limit, and never cached.
+
+Anyone can reach them through the edge, so the body names only what failed; the error itself
+(server addresses, ports, user names) goes to the log.
 """
 
 import json
+import logging
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -17,6 +21,8 @@ from django.http import HttpResponse
 from redis.exceptions import RedisError
 
 from newsroom.cache import ResilientRedisCache
+
+logger = logging.getLogger(__name__)
 
 # Migrations, once all applied, stay applied while this code runs: checked until they are.
 MIGRATIONS_APPLIED = False
@@ -29,7 +35,8 @@ def database_problem() -> str | None:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
         connection.close()
-        return f"unreachable: {str(exc).strip()}"
+        logger.warning("Not ready: the database cannot be reached: %s", str(exc).strip())
+        return "unreachable"
     return None
 
 
@@ -41,7 +48,8 @@ def migrations_problem() -> str | None:
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     except DatabaseError as exc:
-        return f"cannot be checked: {str(exc).strip()}"
+        logger.warning("Not ready: migrations cannot be checked: %s", str(exc).strip())
+        return "cannot be checked"
     if plan:
         return f"{len(plan)} not applied"
     MIGRATIONS_APPLIED = True
@@ -58,7 +66,8 @@ def redis_problem() -> str | None:
         except RedisError as exc:
             if isinstance(cache, ResilientRedisCache):
                 cache.failed(exc)
-            return f"unreachable: {exc}"
+            logger.warning("Not ready: Redis (cache %r) cannot be reached: %s", alias, exc)
+            return "unreachable"
     return None
 
 

@@ -5,19 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('explainers', '0010_search'),
+        ("explainers", "0010_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='explainer',
-            index=models.Index(condition=models.Q(('expires_at__isnull', False)), fields=['expires_at'], name='explainer_expiry_idx'),
+            model_name="explainer",
+            index=models.Index(
+                condition=models.Q(("expires_at__isnull", False)),
+                fields=["expires_at"],
+                name="explainer_expiry_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='explainer',
-            index=models.Index(condition=models.Q(('scheduled_revision__isnull', False)), fields=['scheduled_at'], name='explainer_scheduled_idx'),
+            model_name="explainer",
+            index=models.Index(
+                condition=models.Q(("scheduled_revision__isnull", False)),
+                fields=["scheduled_at"],
+                name="explainer_scheduled_idx",
+            ),
         ),
     ]

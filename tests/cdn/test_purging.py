@@ -85,7 +85,7 @@ def test_a_publication_queues_its_page_topic_and_lists(
     assert queued_keys() == {
         f"explainer-{explainer.pk}",
         f"topic-{explainer.topic_id}",
-        *("home", "corrections", "topics", "search", "feeds", "sitemaps"),
+        *("home", "corrections", "topics", "search", "feeds", "sitemaps", "related"),
     }
 
 

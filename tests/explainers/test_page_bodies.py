@@ -82,8 +82,14 @@ def test_bodies_are_filed_under_the_site_address(client, published_explainer, se
 
 
 def test_a_publication_elsewhere_renders_no_page_again(client, superuser, renders):
-    """An explainer of another topic published: other pages keep their bodies and lists."""
-    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    """An explainer of another topic published: other pages keep their bodies and full lists.
+
+    A list its topic fills has no room for an explainer of another topic; one filled by text
+    has, so only such lists are worked out again (test_attacks_round3.py).
+    """
+    topic = TopicFactory()
+    explainer = ExplainerFactory(published=True, topic=topic)
+    ExplainerFactory.create_batch(3, published=True, topic=topic)
     url = explainer.get_absolute_url()
     client.get(url)
     ExplainerFactory(published=True, topic=TopicFactory(), headline="Unrelated matters")
