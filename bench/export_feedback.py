@@ -62,14 +62,15 @@ COPY (
 FILL_EXPLAINERS_SQL = """
 INSERT INTO explainers_explainer (
     headline, slug, whats_happening, why_its_important, whats_next, ai_generated, topic_id,
-    image, image_width, image_height, image_alt, image_credit, status, published_at,
+    image, image_width, image_height, image_alt, image_credit, image_ai_generated,
+    image_focal_x, image_focal_y, status, published_at,
     created_at, updated_at, created_by_id, updated_by_id, version, import_digest, source_list
 )
 SELECT
     'Bench explainer ' || n || ': talks, "guarantees" and what comes next',
     'bench-explainer-' || n,
     'Leaders met.', 'It matters.', 'More talks.', n %% 4 = 0, NULL,
-    '', NULL, NULL, '', '',
+    '', NULL, NULL, '', '', false, 50, 50,
     CASE WHEN n %% 10 = 0 THEN 'unpublished' ELSE 'published' END,
     timestamptz '2025-01-01 08:00:00+00' + n * interval '1 day',
     timestamptz '2025-01-01 07:00:00+00' + n * interval '1 day',
