@@ -18,7 +18,7 @@ run and on the same data, times:
 Each is run once to warm the caches, then --runs times (default 5), alternating; the best
 times are compared, and the median of the paired ratios is printed as well. It also checks
 that the export's file is byte for byte what COPY of its SELECT wrote. Targets: the export
-within 1.5x the raw COPY's time, and under 150 MB peak RSS. Exit status: 0 targets met (and
+within 1.2x the raw COPY's time, and under 150 MB peak RSS. Exit status: 0 targets met (and
 the bytes identical), 1 missed, 2 the benchmark could not run.
 """
 
@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/newsroom_bench_export"
 RATINGS = 1_000_000
 EXPLAINERS = 1_000
-TARGET_RATIO = 1.5
+TARGET_RATIO = 1.2  # issue 10; it was 1.5
 TARGET_RSS_MB = 150
 
 EXIT_MET = 0
