@@ -217,8 +217,11 @@ class Recorder:
                 return phase.name
         return self.phases[-1].name
 
-    def primary_was_down(self, at: float) -> bool:
-        return any(start <= at <= end + PRIMARY_GRACE for start, end in self.primary_down)
+    def primary_was_down(self, started: float, finished: float) -> bool:
+        """Whether the primary was down at any time while a request was in flight."""
+        return any(
+            started <= end + PRIMARY_GRACE and finished >= start for start, end in self.primary_down
+        )
 
     def record(self, started, kind, status, retry_after, error, elapsed) -> None:
         with self.lock:
@@ -233,7 +236,9 @@ class Recorder:
             if kind == "vote" and status in (200, 303):
                 stats.votes_acked += 1
             if status >= 500:
-                if status == 503 and retry_after and self.primary_was_down(started):
+                # A request sent just before the restart began may be answered after it.
+                down = self.primary_was_down(started, started + elapsed)
+                if status == 503 and retry_after and down:
                     stats.allowed_503 += 1
                 else:
                     stats.bad_5xx[f"{status} {kind}"] += 1
