@@ -151,7 +151,8 @@ class ExplainerDetailView(DetailView):
         changes = [when for when in (state.next_change, related["changes_at"]) if when]
         page_cache.fresh_until(response, min(changes, default=None))
         topic = [f"topic-{state.topic_id}"] if state.topic_id else []
-        return page_cache.tag(response, f"explainer-{state.pk}", *topic, *related["versions"])
+        shown = (key for key in related["versions"] if key != page_cache.ALL)
+        return page_cache.tag(response, f"explainer-{state.pk}", *topic, *shown)
 
     def render_body(self, state, key: str) -> tuple[bytes, bytes]:
         """The page around its related list, kept under ``key`` if it is what ``state`` says."""
@@ -184,6 +185,9 @@ class ExplainerDetailView(DetailView):
             # Filled by text: an explainer published anywhere may belong in it, and none of the
             # keys above names it (explainers/signals.py).
             keys.add("related")
+        # Made stale, as every stored page is, when invalidations lost to a cache outage are
+        # made good (page_cache.repay).
+        keys.add(page_cache.ALL)
         html = render_to_string("includes/related.html", {"related": related}, self.request)
         versions = page_cache.settle_versions(keys)
         # Any publication, expiry or scheduled change may change the list: no later than that.

@@ -153,3 +153,19 @@ def publish(**fields):
 
 def max_age(response) -> int:
     return int(re.search(r"max-age=(\d+)", response["Cache-Control"]).group(1))
+
+
+def test_related_lists_are_redone_when_lost_invalidations_are_made_good(client, renders):
+    """Invalidations owed after a cache outage make stored related lists stale too."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    url = explainer.get_absolute_url()
+    client.get(url)
+    page_cache.invalidate(f"explainer-{explainer.pk}")
+    renders.clear()
+    client.get(url)
+    assert "includes/related.html" not in renders
+    page_cache.invalidate(page_cache.ALL)
+    renders.clear()
+    response = client.get(url)
+    assert "includes/related.html" in renders
+    assert " all" not in " " + response["Surrogate-Key"]
