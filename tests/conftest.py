@@ -2,6 +2,7 @@ import copy
 
 import pytest
 from django.core.cache import caches
+from django.test.signals import template_rendered
 
 from tests.factories import ExplainerFactory, UserFactory
 
@@ -89,3 +90,16 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def renders():
+    """The templates rendered while the test runs, by name."""
+    names = []
+
+    def seen(sender, template, **kwargs):
+        names.append(template.name)
+
+    template_rendered.connect(seen)
+    yield names
+    template_rendered.disconnect(seen)

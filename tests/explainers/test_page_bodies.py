@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test.signals import template_rendered
 from django.utils import timezone
 
 from explainers import page_cache
@@ -12,19 +11,6 @@ from explainers.services import explainer_publish, explainer_unpublish, notice_a
 from tests.factories import ExplainerFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def renders():
-    """The templates rendered while the test runs, by name."""
-    names = []
-
-    def seen(sender, template, **kwargs):
-        names.append(template.name)
-
-    template_rendered.connect(seen)
-    yield names
-    template_rendered.disconnect(seen)
 
 
 def test_a_miss_for_an_unchanged_explainer_costs_one_query_and_no_render(

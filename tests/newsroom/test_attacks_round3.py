@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test.signals import template_rendered
 from django.utils import timezone
 
 from explainers import page_cache, search
@@ -25,19 +24,6 @@ def max_age(response, header="Cache-Control") -> int:
 def replica(monkeypatch):
     """Readers read the "replica" alias, a mirror of the test database (test_replica.py)."""
     monkeypatch.setattr(db_router, "replica_configured", lambda: True)
-
-
-@pytest.fixture
-def renders():
-    """The templates rendered while the test runs, by name."""
-    names = []
-
-    def seen(sender, template, **kwargs):
-        names.append(template.name)
-
-    template_rendered.connect(seen)
-    yield names
-    template_rendered.disconnect(seen)
 
 
 @replica_db
