@@ -138,22 +138,38 @@ _page_state_query = PreparedQuery(
 
 @dataclass(frozen=True)
 class PageState:
-    """A published explainer's page as one narrow query tells it: no revision loaded.
-
-    ``shown`` is everything of it the page shows besides the revision's text (which its
-    ``revision_id`` stands for) and the related list, which is kept apart.
-    """
+    """A published explainer's page as one narrow query tells it: no revision loaded."""
 
     pk: int
     revision_id: int
     topic_id: int | None
-    shown: tuple
+    published_at: datetime
+    public_updated_at: datetime | None
+    # Set once scheduled changes came due: they date the page's update (reader_updated_at).
+    changed_at: datetime | None
+    topic: tuple  # the topic's name and slug
+    latest_notice: int | None
+    latest_hidden_notice: datetime | None
+    renditions: str | None
     # When time alone next changes the page: its expiry or its scheduled changes.
     next_change: datetime | None
 
     @property
-    def has_notices(self) -> bool:
-        return self.shown[4] is not None
+    def shown(self) -> tuple:
+        """Everything the page shows besides its revision's text (which ``revision_id``
+        stands for) and the related list, which is kept apart."""
+        return (
+            self.pk,
+            self.revision_id,
+            self.topic_id,
+            self.published_at,
+            self.public_updated_at,
+            self.changed_at,
+            self.topic,
+            self.latest_notice,
+            self.latest_hidden_notice,
+            self.renditions,
+        )
 
 
 def page_state(slug: str) -> PageState | None:
@@ -171,8 +187,13 @@ def page_state(slug: str) -> PageState | None:
         pk=pk,
         revision_id=revision_id,
         topic_id=topic_id,
-        # Scheduled changes that came due date the page's update (reader_updated_at).
-        shown=(published, updated, scheduled_at if due else None, topic, notice, hidden, images),
+        published_at=published,
+        public_updated_at=updated,
+        changed_at=scheduled_at if due else None,
+        topic=tuple(topic),
+        latest_notice=notice,
+        latest_hidden_notice=hidden,
+        renditions=images,
         next_change=min((t for t in upcoming if t is not None and t > now), default=None),
     )
 
@@ -181,6 +202,6 @@ def same_page(state: PageState, explainer: Explainer) -> bool:
     """Whether ``explainer``, loaded with its public revision, is the page ``state`` describes."""
     return (
         explainer.public_revision.history_id == state.revision_id
-        and explainer.published_at == state.shown[0]
-        and explainer.public_updated_at == state.shown[1]
+        and explainer.published_at == state.published_at
+        and explainer.public_updated_at == state.public_updated_at
     )

@@ -119,27 +119,22 @@ class ExplainerDetailView(DetailView):
         state = selectors.page_state(kwargs["slug"])
         if state is None:
             return self.old_address(kwargs["slug"])
-        body_key = page_cache.body_key(
-            "explainer",
-            state.pk,
-            state.revision_id,
-            state.topic_id,
-            *state.shown,
-            *self.vote_outcome().items(),
-        )
+        body_key = page_cache.body_key("explainer", *state.shown, *self.vote_outcome().items())
         related_key = page_cache.body_key("related", state.pk, state.revision_id, state.topic_id)
         found = cache.get_many([body_key, related_key])
         body, related = found.get(body_key), still_related(found.get(related_key))
         if body is None or related is None:
-            published = Explainer.objects.published().filter(pk=state.pk)
             # Most explainers have no notice: the state says so, and saves asking.
-            if state.has_notices:
-                published = with_page_content(published)
-            else:
-                published = published.with_public_revision().prefetch_related(
-                    Prefetch("notices", queryset=Notice.objects.none())
-                )
-            self.object = published.first()
+            notices = Notice.objects.visible()
+            if state.latest_notice is None:
+                notices = Notice.objects.none()
+            self.object = (
+                Explainer.objects.published()
+                .with_public_revision()
+                .prefetch_related(Prefetch("notices", queryset=notices))
+                .filter(pk=state.pk)
+                .first()
+            )
             if self.object is None:
                 raise Http404("No explainer at this address.")
             if body is None:
