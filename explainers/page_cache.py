@@ -58,6 +58,7 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 
 from newsroom import db_router
+from newsroom.prepared import PLACEHOLDER_TIME, PreparedQuery
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +204,7 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
     return current
 
 
-def next_change(after: datetime) -> datetime | None:
-    """The next time after ``after`` that time alone changes what readers see (one query).
-
-    A publication, an expiry or scheduled changes coming due; any of them can change a list.
-    Each is the first entry of an index (explainer_public_idx, _expiry_idx, _scheduled_idx).
-    """
+def _next_change(*, after):
     from .models import Explainer
 
     def first(queryset, field: str) -> Subquery:
@@ -217,7 +213,7 @@ def next_change(after: datetime) -> datetime | None:
 
     live = Explainer.objects.filter(live_revision__isnull=False)
     published = live.filter(status=Explainer.Status.PUBLISHED)
-    row = (
+    return (
         Explainer.objects.annotate(
             publish=first(published, "published_at"),
             expire=first(published, "expires_at"),
@@ -226,6 +222,18 @@ def next_change(after: datetime) -> datetime | None:
         .values_list("publish", "expire", "change")
         .order_by()[:1]
     )
+
+
+_next_change_query = PreparedQuery("explainers.Explainer", _next_change, after=PLACEHOLDER_TIME)
+
+
+def next_change(after: datetime) -> datetime | None:
+    """The next time after ``after`` that time alone changes what readers see (one query).
+
+    A publication, an expiry or scheduled changes coming due; any of them can change a list.
+    Each is the first entry of an index (explainer_public_idx, _expiry_idx, _scheduled_idx).
+    """
+    row = _next_change_query.rows(after=after)
     times = [when for when in next(iter(row), ()) if when is not None]
     return min(times) if times else None
 

@@ -53,6 +53,14 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from newsroom.prepared import (
+    PLACEHOLDER_INT,
+    PLACEHOLDER_INTS,
+    PLACEHOLDER_TEXT,
+    PLACEHOLDER_TIME,
+    PreparedQuery,
+)
+
 from . import page_cache, selectors
 from .models import Explainer, SearchEntry, SearchWord, Topic
 
@@ -228,8 +236,14 @@ def engine() -> str:
     return "basic"
 
 
+class _ParsedOnce(SearchQuery):
+    # A scalar subquery: PostgreSQL parses the query once per statement. Bare, a generic plan
+    # of a prepared statement parses it again for every row it tests and ranks.
+    template = "(SELECT %(function)s(%(expressions)s))"
+
+
 def _pg_query(raw: str) -> SearchQuery:
-    return SearchQuery(raw, search_type="websearch", config=settings.SEARCH_CONFIG)
+    return _ParsedOnce(raw, search_type="websearch", config=settings.SEARCH_CONFIG)
 
 
 def _fts5_query(parsed: Parsed) -> str:
@@ -268,19 +282,19 @@ def _basic_condition(parsed: Parsed) -> Q:
     return condition
 
 
-def public_entries() -> QuerySet[SearchEntry]:
+def public_entries(now=None) -> QuerySet[SearchEntry]:
     """Entries of the revision each published explainer shows readers now, and no other."""
     shown = (
-        Explainer.objects.published()
+        Explainer.objects.published(now=now)
         .filter(pk=OuterRef("explainer_id"))
-        .public_filter(history_id=OuterRef("revision_id"))
+        .public_filter(now=now, history_id=OuterRef("revision_id"))
     )
     return SearchEntry.objects.filter(Exists(shown))
 
 
-def matching(raw: str, parsed: Parsed) -> QuerySet[SearchEntry]:
+def matching(raw: str, parsed: Parsed, now=None) -> QuerySet[SearchEntry]:
     """Public entries matching the query, best first."""
-    entries = public_entries()
+    entries = public_entries(now)
     kind = engine()
     if kind == "postgresql":
         query = _pg_query(raw)
@@ -465,36 +479,63 @@ def suggest(raw: str, parsed: Parsed) -> str | None:
 RELATED_LIMIT = 3
 
 
-def related(explainer: Explainer, *, limit: int = RELATED_LIMIT) -> list[Explainer]:
-    """Up to ``limit`` published explainers: same topic first (newest), then closest by text.
+def _related_by_topic(*, topic_id, pk, now):
+    cards = selectors.public_cards(now).public_filter(now=now, topic_id=topic_id)
+    return cards.exclude(pk=pk)[:RELATED_LIMIT]
+
+
+def _related_by_text(*, raw, pk, now, parsed=None):
+    # Each entry brings its explainer as a card (published, with the revision readers get),
+    # best match first; enough to fill the list after dropping what its topic already gave.
+    found = matching(raw, parsed, now).exclude(explainer_id=pk)
+    return found.select_related(
+        "explainer__live_revision__topic", "explainer__scheduled_revision__topic"
+    ).only("explainer", *(f"explainer__{field}" for field in selectors.CARD_ONLY))[
+        : 2 * RELATED_LIMIT - 1
+    ]
+
+
+# Compiled once per connection: a page's cold render runs both. The text query is only
+# prepared on PostgreSQL, where the reader's words reach the SQL as one parameter.
+_related_by_topic_query = PreparedQuery(
+    Explainer,
+    _related_by_topic,
+    topic_id=PLACEHOLDER_INT,
+    pk=PLACEHOLDER_INTS[1],
+    now=PLACEHOLDER_TIME,
+)
+_related_by_text_query = PreparedQuery(
+    SearchEntry, _related_by_text, raw=PLACEHOLDER_TEXT, pk=PLACEHOLDER_INT, now=PLACEHOLDER_TIME
+)
+
+
+def related(explainer: Explainer) -> list[Explainer]:
+    """Up to three published explainers: same topic first (newest), then closest by text.
 
     Never the explainer itself, never one readers may not see: both lists go through
     ``published()`` and the topic and text readers get now.
     """
-    content = explainer.public_revision
+    content, now = explainer.public_revision, timezone.now()
     chosen: list[Explainer] = []
     if content.topic_id:
-        chosen = list(
-            selectors.public_cards()
-            .public_filter(topic_id=content.topic_id)
-            .exclude(pk=explainer.pk)[:limit]
+        chosen = _related_by_topic_query.objects(
+            topic_id=content.topic_id, pk=explainer.pk, now=now
         )
     words = [
         w
         for w in dict.fromkeys(WORD.findall(content.headline.lower()))
         if w not in STOP_WORDS and len(w) > 2
     ]
-    if len(chosen) < limit and words:
+    if len(chosen) < RELATED_LIMIT and words:
         raw = " or ".join(words)
-        parsed = Parsed(tuple((Term((word,)),) for word in words))
-        exclude = [explainer.pk, *(e.pk for e in chosen)]
-        ids = list(
-            matching(raw, parsed)
-            .exclude(explainer_id__in=exclude)
-            .values_list("explainer_id", flat=True)[: limit - len(chosen)]
-        )
-        cards = selectors.public_cards().in_bulk(ids)
-        chosen += [cards[pk] for pk in ids if pk in cards]
+        if engine() == "postgresql":
+            entries = _related_by_text_query.objects(raw=raw, pk=explainer.pk, now=now)
+        else:
+            parsed = Parsed(tuple((Term((word,)),) for word in words))
+            entries = _related_by_text(raw=raw, pk=explainer.pk, now=now, parsed=parsed)
+        taken = {e.pk for e in chosen}
+        matches = [entry.explainer for entry in entries if entry.explainer_id not in taken]
+        chosen += matches[: RELATED_LIMIT - len(chosen)]
     return chosen
 
 

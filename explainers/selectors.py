@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
-from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
+from newsroom.prepared import PLACEHOLDER_INT, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 
 from .models import Explainer, Notice, RenditionSet, Topic
 
@@ -38,21 +38,25 @@ CARD_FIELDS = (
 )
 
 
-def public_cards() -> QuerySet[Explainer]:
+# The explainer's own fields a card reads: the date, and which revision readers get now.
+CARD_ONLY = (
+    "published_at",
+    "expires_at",
+    "scheduled_at",
+    *(
+        f"{revision}__{field}"
+        for revision in ("live_revision", "scheduled_revision")
+        for field in CARD_FIELDS
+    ),
+)
+
+
+def public_cards(now=None) -> QuerySet[Explainer]:
     """Published explainers with just what a card shows, newest first."""
     return (
-        Explainer.objects.published()
+        Explainer.objects.published(now=now)
         .with_public_revision()
-        .only(
-            "published_at",
-            "expires_at",
-            "scheduled_at",
-            *(
-                f"{revision}__{field}"
-                for revision in ("live_revision", "scheduled_revision")
-                for field in CARD_FIELDS
-            ),
-        )
+        .only(*CARD_ONLY)
         .order_by("-published_at", "-pk")
     )
 
@@ -179,7 +183,8 @@ def page_state(slug: str) -> PageState | None:
     if not rows:
         return None
     pk, published, updated, expires, scheduled_at, notice, hidden, images = rows[0][:8]
-    live, scheduled = rows[0][8:12], rows[0][12:]
+    size = len(REVISION_STATE)
+    live, scheduled = rows[0][8 : 8 + size], rows[0][8 + size :]
     due = scheduled[0] is not None and scheduled_at <= now
     revision_id, topic_id, *topic = scheduled if due else live
     upcoming = [expires, scheduled_at if scheduled[0] is not None else None]
@@ -196,6 +201,26 @@ def page_state(slug: str) -> PageState | None:
         renditions=images,
         next_change=min((t for t in upcoming if t is not None and t > now), default=None),
     )
+
+
+_page_explainer_query = PreparedQuery(
+    Explainer,
+    lambda *, pk, now: Explainer.objects.published(now=now).with_public_revision().filter(pk=pk),
+    pk=PLACEHOLDER_INT,
+    now=PLACEHOLDER_TIME,
+)
+
+
+def page_explainer(state: PageState) -> tuple[Explainer, list[Notice]] | None:
+    """The explainer ``state`` found, if still published, with both approved revisions
+    loaded, and its visible notices (asked for only when the state says it has any)."""
+    found = _page_explainer_query.objects(pk=state.pk, now=timezone.now())
+    if not found:
+        return None
+    notices = []
+    if state.latest_notice is not None:
+        notices = list(Notice.objects.visible().filter(explainer=found[0]))
+    return found[0], notices
 
 
 def same_page(state: PageState, explainer: Explainer) -> bool:

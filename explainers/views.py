@@ -25,18 +25,20 @@ from .services import preview_link_find
 UPDATE_GRACE = timedelta(minutes=5)
 
 
-def explainer_page_context(explainer: Explainer, content) -> dict:
+def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
     """What the explainer template needs, for readers and previews alike.
 
     ``content`` is what the page shows: the approved revision readers get now, or the
     working copy of the explainer in previews. Everything a reader sees of the explainer
     itself (text, slug, topic, image, sources) comes from it. Absolute links use the site's
     configured address, never the request's Host, so every request gets the same page.
+    ``notices`` are the ones shown, when the caller has them.
     """
     url = absolute_url(content.get_absolute_url())
     picture = renditions.picture(content)
     images = structured_data.image_objects(picture, absolute=absolute_url)
-    notices = list(explainer.notices.all()) if explainer.live_revision_id else []
+    if notices is None:
+        notices = list(explainer.notices.all()) if explainer.live_revision_id else []
     updated_at = explainer.reader_updated_at
     signed_off = bool(
         content.ai_generated
@@ -124,19 +126,10 @@ class ExplainerDetailView(DetailView):
         found = cache.get_many([body_key, related_key])
         body, related = found.get(body_key), still_related(found.get(related_key))
         if body is None or related is None:
-            # Most explainers have no notice: the state says so, and saves asking.
-            notices = Notice.objects.visible()
-            if state.latest_notice is None:
-                notices = Notice.objects.none()
-            self.object = (
-                Explainer.objects.published()
-                .with_public_revision()
-                .prefetch_related(Prefetch("notices", queryset=notices))
-                .filter(pk=state.pk)
-                .first()
-            )
-            if self.object is None:
+            found = selectors.page_explainer(state)
+            if found is None:
                 raise Http404("No explainer at this address.")
+            self.object, self.notices = found
             if body is None:
                 body = self.render_body(state, body_key)
             if related is None:
@@ -229,7 +222,9 @@ class ExplainerDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(explainer_page_context(self.object, self.object.public_revision))
+        context.update(
+            explainer_page_context(self.object, self.object.public_revision, self.notices)
+        )
         context.update(self.vote_outcome())
         return context
 

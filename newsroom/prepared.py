@@ -10,17 +10,22 @@ is saved. Queries run through Django's cursor, so they are logged and counted as
 """
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
 
 # Values no real query passes: each marks where one placeholder's value goes.
 PLACEHOLDER_TIME = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
 PLACEHOLDER_TEXT = "\x00placeholder\x00"
+# Integers: distinct, and far from any id, limit or constant a queryset holds.
+PLACEHOLDER_INTS = tuple(range(-2_000_000_101, -2_000_000_001))
+PLACEHOLDER_INT = PLACEHOLDER_INTS[0]
 
 
 class Compiled:
@@ -30,6 +35,17 @@ class Compiled:
         self.connection = compiler.connection
         self.compiler = compiler
         self.converters = compiler.get_converters([s[0] for s in compiler.select])
+        self.instances = queryset._iterable_class is ModelIterable
+        if self.instances:
+            # What ModelIterable works out on each run, worked out once.
+            self.klass_info = compiler.klass_info
+            fields = self.klass_info["select_fields"]
+            self.model_slice = slice(fields[0], fields[-1] + 1)
+            self.init_list = [f[0].target.attname for f in compiler.select[self.model_slice]]
+            self.populators = get_related_populators(
+                self.klass_info, compiler.select, self.connection.alias
+            )
+            self.annotations = compiler.annotation_col_map
         adapted = {name: self.adapt(value) for name, value in placeholders.items()}
         # Each parameter is either a constant of the queryset or one of the placeholders.
         self.params: list[tuple[bool, Any]] = []
@@ -60,12 +76,27 @@ class Compiled:
             rows = [tuple(row) for row in self.compiler.apply_converters(rows, self.converters)]
         return rows
 
+    def objects(self, values: dict[str, Any]) -> Iterator:
+        """Model instances, built from each row as ``ModelIterable`` builds them."""
+        model, db = self.klass_info["model"], self.connection.alias
+        for row in self.rows(values):
+            obj = model.from_db(db, self.init_list, row[self.model_slice])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations.items():
+                setattr(obj, name, row[position])
+            yield obj
+
 
 class PreparedQuery:
-    """``build(**values)`` returns a ``values_list()`` of ``model``; ``rows(**values)`` runs it.
+    """``build(**values)`` returns a queryset of ``model``: ``rows(**values)`` runs a
+    ``values_list()`` one, ``objects(**values)`` one of model instances (``select_related``
+    and ``only()`` included, ``prefetch_related`` not). ``model`` may be named
+    ("app_label.Model") where the module is imported before the models are.
 
-    Each value must reach the SQL unchanged as a parameter (a datetime or a string compared
-    with ``exact``, ``lte`` and the like), since it is found there by a placeholder. Compiled
+    Each value must reach the SQL unchanged as a parameter (a datetime, a string or an integer
+    compared with ``exact``, ``lte`` and the like), since it is found there by a placeholder
+    (``PLACEHOLDER_TIME``, ``PLACEHOLDER_TEXT``, ``PLACEHOLDER_INTS``). Compiled
     again for each database alias a router chooses and each connection object (one a thread).
     """
 
@@ -75,10 +106,21 @@ class PreparedQuery:
         self.placeholders = placeholders
         self.compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def rows(self, **values: Any) -> list[tuple]:
+    def compiled_for_read(self) -> Compiled:
+        if isinstance(self.model, str):
+            self.model = apps.get_model(self.model)
         connection = connections[router.db_for_read(self.model)]
         compiled = self.compiled.get(connection)
         if compiled is None:
             queryset = self.build(**self.placeholders).using(connection.alias)
             compiled = self.compiled[connection] = Compiled(queryset, self.placeholders)
-        return compiled.rows(values)
+        return compiled
+
+    def rows(self, **values: Any) -> list[tuple]:
+        return self.compiled_for_read().rows(values)
+
+    def objects(self, **values: Any) -> list:
+        compiled = self.compiled_for_read()
+        if not compiled.instances:
+            raise ImproperlyConfigured("PreparedQuery.objects() needs a queryset of instances.")
+        return list(compiled.objects(values))

@@ -155,3 +155,17 @@ def test_related_lists_are_redone_when_lost_invalidations_are_made_good(client, 
     response = client.get(url)
     assert "includes/related.html" in renders
     assert " all" not in " " + response["Surrogate-Key"]
+
+
+def test_a_new_headline_works_the_related_list_out_again(client, renders):
+    """Text matches come from the headline's words: a new headline redoes the list."""
+    explainer = publish(headline="Glacier melt speeds up")
+    publish(headline="Harbour strike ends")
+    url = explainer.get_absolute_url()
+    assert "Harbour strike ends" not in client.get(url).text
+    explainer.headline = "Harbour strike talks"
+    explainer.save()
+    explainer_publish(explainer=explainer, user=editor("bodies-editor"))
+    renders.clear()
+    assert "Harbour strike ends" in client.get(url).text
+    assert "includes/related.html" in renders

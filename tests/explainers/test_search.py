@@ -274,6 +274,25 @@ def test_related_same_topic_first_then_text(client, engine):
     assert html.index('id="feedback-question"') < article_end < html.index('id="related-heading"')
 
 
+def test_related_takes_each_explainer_once_and_fills_three(client, engine):
+    """A sibling that also matches by text is listed once; text matches fill up to three."""
+    now = timezone.now()
+    topic = TopicFactory()
+    page = publish(headline="Glacier melt speeds up", topic=topic, published_at=now)
+    sibling = publish(
+        headline="Glacier melt study", topic=topic, published_at=now - timedelta(hours=1)
+    )
+    matches = [
+        publish(headline=f"Glacier report {n}", published_at=now - timedelta(hours=2 + n))
+        for n in range(4)
+    ]
+    html = client.get(page.get_absolute_url()).text
+    related = html[html.index('id="related-heading"') :]
+    titles = re.findall(r'class="card-title"><a href="[^"]+">([^<]+)</a>', related)
+    assert titles[0] == sibling.headline and len(titles) == 3 == len(set(titles))
+    assert set(titles[1:]) <= {m.headline for m in matches}
+
+
 def test_related_never_shows_what_readers_may_not_see(client, engine, unseen):
     """Related lists take no draft, scheduled, expired, archived or pending explainer."""
     html = client.get(unseen.get_absolute_url()).text.lower()

@@ -13,7 +13,7 @@ from hypothesis.extra.django import TestCase
 
 from explainers import selectors
 from explainers.models import Explainer
-from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
+from newsroom.prepared import PLACEHOLDER_INT, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 from tests.factories import ExplainerFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +60,33 @@ def test_a_placeholder_that_never_reaches_the_sql_is_refused():
     )
     with pytest.raises(ImproperlyConfigured, match="slug"):
         query.rows(slug="a")
+
+
+def with_revisions(*, pk, now):
+    return Explainer.objects.published(now=now).with_public_revision().filter(pk=pk)
+
+
+def test_objects_are_the_orms_instances_with_their_related_rows():
+    """Model instances, select_related rows attached: no query to reach the revision."""
+    explainer = ExplainerFactory(published=True, slug="first")
+    query = PreparedQuery(
+        "explainers.Explainer", with_revisions, pk=PLACEHOLDER_INT, now=PLACEHOLDER_TIME
+    )
+    (found,) = query.objects(pk=explainer.pk, now=timezone.now())
+    (expected,) = with_revisions(pk=explainer.pk, now=timezone.now())
+    with CaptureQueriesContext(connection) as queries:
+        assert found == expected and found.published_at == expected.published_at
+        assert found.public_revision.history_id == expected.public_revision.history_id
+        assert found.public_revision.headline == expected.public_revision.headline
+    assert len(queries) == 0
+    assert query.objects(pk=explainer.pk + 1, now=timezone.now()) == []
+
+
+def test_objects_of_a_values_query_are_refused():
+    """Rows of a values_list() query are no model instances: said rather than guessed."""
+    query = PreparedQuery(Explainer, by_slug, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME)
+    with pytest.raises(ImproperlyConfigured, match="instances"):
+        query.objects(slug="a", now=timezone.now())
 
 
 class PageStateAgreesWithTheModel(TestCase):
