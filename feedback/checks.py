@@ -6,6 +6,7 @@ from django.core import checks
 from .guards import RATE_LIMIT_CACHE
 
 PER_PROCESS_BACKENDS = {
+    "newsroom.cache.LocalCache",
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",
 }

@@ -355,7 +355,7 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
         "ratelimit": {**redis_cache, "KEY_PREFIX": "ratelimit"},
     }
 elif CACHE_URL == "locmem://":
-    locmem_backend = "django.core.cache.backends.locmem.LocMemCache"
+    locmem_backend = "newsroom.cache.LocalCache"
     CACHES = {
         "default": {"BACKEND": locmem_backend, "LOCATION": "pages"},
         # One entry per client and window, written only by votes: room for 100,000 clients a

@@ -272,9 +272,12 @@ def production_check(settings, backend: str) -> list[str]:
     return [message.id for message in checks.run_checks(tags=[checks.Tags.caches])]
 
 
-def test_check_warns_when_production_counts_per_process(settings):
+@pytest.mark.parametrize(
+    "backend", ["newsroom.cache.LocalCache", "django.core.cache.backends.locmem.LocMemCache"]
+)
+def test_check_warns_when_production_counts_per_process(settings, backend):
     """In production, counters in each process's memory are a feedback.W001 warning."""
-    ids = production_check(settings, "django.core.cache.backends.locmem.LocMemCache")
+    ids = production_check(settings, backend)
     assert "feedback.W001" in ids
 
 

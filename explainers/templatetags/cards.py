@@ -1,0 +1,77 @@
+"""Explainer cards in lists: ``{% load cards %}{% explainer_card explainer %}``.
+
+A card shows a few fields of the revision readers get now. Its HTML depends on those fields
+alone, so it is kept per process under them: the same card on the home page, a topic page and
+the related lists of other explainers is rendered once, and a changed field is a new entry
+(nothing to invalidate). Search results, each with an excerpt of its own, are not kept.
+"""
+
+import functools
+from datetime import datetime
+
+from django import template
+from django.core.signals import setting_changed
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
+from django.utils import timezone
+
+from ..text import first_sentence
+
+register = template.Library()
+
+
+@register.simple_tag
+def explainer_card(explainer, heading_level=2, excerpt=None):
+    """The card of ``explainer`` (loaded with its public revision), its title an ``h<level>``."""
+    content = explainer.public_revision
+    topic = content.topic
+    fields = (
+        content.slug,
+        content.headline,
+        content.whats_happening,
+        content.ai_generated,
+        topic.name if topic else None,
+        topic.slug if topic else None,
+        explainer.published_at,
+        heading_level,
+        # Links and dates depend on these, set per request in principle.
+        get_script_prefix(),
+        timezone.get_current_timezone_name(),
+    )
+    if excerpt:
+        return card_html.__wrapped__(*fields, excerpt=excerpt)
+    return card_html(*fields)
+
+
+@functools.lru_cache(maxsize=2048)
+def card_html(
+    slug: str,
+    headline: str,
+    whats_happening: str,
+    ai_generated: bool,
+    topic_name: str | None,
+    topic_slug: str | None,
+    published_at: datetime,
+    heading_level: int,
+    script_prefix: str,
+    time_zone: str,
+    excerpt: str | None = None,
+) -> str:
+    context = {
+        "slug": slug,
+        "headline": headline,
+        "summary": excerpt or first_sentence(whats_happening),
+        "ai_generated": ai_generated,
+        "topic_name": topic_name,
+        "topic_slug": topic_slug,
+        "published_at": published_at,
+        "heading_level": heading_level,
+    }
+    return render_to_string("includes/explainer_card.html", context)
+
+
+def settings_changed(**kwargs):
+    card_html.cache_clear()
+
+
+setting_changed.connect(settings_changed)
