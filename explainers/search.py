@@ -484,15 +484,14 @@ def _related_by_topic(*, topic_id, pk, now):
     return cards.exclude(pk=pk)[:RELATED_LIMIT]
 
 
-def _related_by_text(*, raw, pk, now, parsed=None):
+def _related_by_text(*, raw, pk, topic_id, now, parsed=None):
     # Each entry brings its explainer as a card (published, with the revision readers get),
-    # best match first; enough to fill the list after dropping what its topic already gave.
-    found = matching(raw, parsed, now).exclude(explainer_id=pk)
+    # best match first. Not of the page's topic: when text fills the list, every explainer of
+    # that topic is in it already.
+    found = matching(raw, parsed, now).exclude(explainer_id=pk).exclude(revision__topic_id=topic_id)
     return found.select_related(
         "explainer__live_revision__topic", "explainer__scheduled_revision__topic"
-    ).only("explainer", *(f"explainer__{field}" for field in selectors.CARD_ONLY))[
-        : 2 * RELATED_LIMIT - 1
-    ]
+    ).only("explainer", *(f"explainer__{field}" for field in selectors.CARD_ONLY))[:RELATED_LIMIT]
 
 
 # Compiled once per connection: a page's cold render runs both. The text query is only
@@ -505,7 +504,12 @@ _related_by_topic_query = PreparedQuery(
     now=PLACEHOLDER_TIME,
 )
 _related_by_text_query = PreparedQuery(
-    SearchEntry, _related_by_text, raw=PLACEHOLDER_TEXT, pk=PLACEHOLDER_INT, now=PLACEHOLDER_TIME
+    SearchEntry,
+    _related_by_text,
+    raw=PLACEHOLDER_TEXT,
+    pk=PLACEHOLDER_INT,
+    topic_id=PLACEHOLDER_INTS[1],
+    now=PLACEHOLDER_TIME,
 )
 
 
@@ -528,14 +532,14 @@ def related(explainer: Explainer) -> list[Explainer]:
     ]
     if len(chosen) < RELATED_LIMIT and words:
         raw = " or ".join(words)
+        # No topic: 0, which no topic has.
+        values = {"raw": raw, "pk": explainer.pk, "topic_id": content.topic_id or 0, "now": now}
         if engine() == "postgresql":
-            entries = _related_by_text_query.objects(raw=raw, pk=explainer.pk, now=now)
+            entries = _related_by_text_query.objects(**values)
         else:
             parsed = Parsed(tuple((Term((word,)),) for word in words))
-            entries = _related_by_text(raw=raw, pk=explainer.pk, now=now, parsed=parsed)
-        taken = {e.pk for e in chosen}
-        matches = [entry.explainer for entry in entries if entry.explainer_id not in taken]
-        chosen += matches[: RELATED_LIMIT - len(chosen)]
+            entries = _related_by_text(**values, parsed=parsed)
+        chosen += [entry.explainer for entry in entries][: RELATED_LIMIT - len(chosen)]
     return chosen
 
 
