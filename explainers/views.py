@@ -49,6 +49,7 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
         "explainer": explainer,
         "content": content,
         "canonical_url": url,
+        "summary": content.summary,
         "corrections": [n for n in notices if n.kind == Notice.Kind.CORRECTION],
         "other_notices": [n for n in notices if n.kind != Notice.Kind.CORRECTION],
         "signed_off": signed_off,

@@ -55,12 +55,14 @@ def widget_html(slug: str, voted: str | None, sent: bool) -> str:
 
 def settings_changed(**kwargs):
     widget_html.cache_clear()
+    feedback_script.cache_clear()
 
 
 setting_changed.connect(settings_changed)
 
 
 @register.simple_tag
+@functools.lru_cache(maxsize=1)
 def feedback_script():
     """The script that sends the widget's forms in place; without it they post and return."""
     return format_html('<script src="{}" defer></script>', static("js/feedback.js"))
