@@ -388,8 +388,25 @@ def cached_response(key: str) -> HttpResponse | None:
     return shared(response, changes_at=entry["changes_at"])
 
 
-def store(key: str, response: HttpResponse, *, started_ns: int, changes_at: float | None):
-    """Keep ``response`` under ``key`` with the versions of its surrogate keys.
+def response_versions(response: HttpResponse) -> dict[str, str]:
+    """The versions of ``response``'s surrogate keys and of ALL, now."""
+    return settle_versions([*response.get("Surrogate-Key", "").split(), ALL])
+
+
+def changed_since(versions: dict[str, str], started_ns: int) -> bool:
+    return any(version_time(version) > started_ns for version in versions.values())
+
+
+def store(
+    key: str,
+    response: HttpResponse,
+    *,
+    started_ns: int,
+    changes_at: float | None,
+    current: dict[str, str] | None = None,
+):
+    """Keep ``response`` under ``key`` with the versions of its surrogate keys (``current``,
+    when the caller has them).
 
     Not kept: a page without keys (nothing could invalidate it), a page already due to change,
     and a page one of whose keys changed after its render began (it may show the old data).
@@ -401,8 +418,8 @@ def store(key: str, response: HttpResponse, *, started_ns: int, changes_at: floa
         until = min(until, changes_at)
     if not names or until <= now:
         return
-    current = settle_versions([*names, ALL])
-    if any(version_time(version) > started_ns for version in current.values()):
+    current = current or response_versions(response)
+    if changed_since(current, started_ns):
         return
     entry = {
         "content": response.content,
@@ -504,11 +521,22 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
         changes_at = changes.timestamp() if changes is not None else None
         # Read from a replica: changes made up to its allowed lag before may be missing.
         margin = replica_margin_ns()
+        current = response_versions(response)
         if key:
-            store(key, response, started_ns=started_ns - margin, changes_at=changes_at)
+            store(
+                key,
+                response,
+                started_ns=started_ns - margin,
+                changes_at=changes_at,
+                current=current,
+            )
         if margin:
             keys = response.get("Surrogate-Key", "").split()
             changes_at = replica_bound(keys, started_ns=started_ns, changes_at=changes_at)
+        if changed_since(current, started_ns):
+            # A change committed while it rendered: its purge may reach a CDN before this
+            # response does, which would then keep the old page. No shared cache keeps it.
+            changes_at = time.time()
         return shared(response, changes_at=changes_at)
 
     wrapper.page_query = query

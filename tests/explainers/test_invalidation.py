@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from explainers import page_cache
+from explainers import page_cache, selectors
 from explainers.models import Explainer
 from explainers.services import (
     explainer_publish,
@@ -106,6 +106,26 @@ def test_a_change_while_a_page_renders_is_not_stored_over(rf, two):
     page_cache.invalidate(f"explainer-{first.pk}")
     page_cache.store("page:test", response, started_ns=started - 1, changes_at=None)
     assert page_cache.cached_response("page:test") is None
+
+
+def test_a_page_rendered_while_its_explainer_changed_is_kept_by_no_shared_cache(
+    client, two, monkeypatch
+):
+    """Its purge may reach a CDN before it does: it goes out with max-age=0, the next does not."""
+    first, _ = two
+    read_state = selectors.page_state
+
+    def state_then_change(slug):
+        state = read_state(slug)
+        page_cache.invalidate(f"explainer-{first.pk}")  # an editor's change commits now
+        return state
+
+    monkeypatch.setattr(selectors, "page_state", state_then_change)
+    during = client.get(first.get_absolute_url())
+    assert max_age(during) == 0 == max_age(during, "Surrogate-Control")
+    monkeypatch.setattr(selectors, "page_state", read_state)
+    after = client.get(first.get_absolute_url())
+    assert max_age(after) > 0 and max_age(after, "Surrogate-Control") > 0
 
 
 # Lifetimes: a scheduled time that changes a page ends its life, with no write and no job.
