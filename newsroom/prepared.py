@@ -9,7 +9,6 @@ and then runs that SQL with real values. The queryset stays the one definition (
 is saved. Queries run through Django's cursor, so they are logged and counted as usual.
 """
 
-import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -100,20 +99,26 @@ class PreparedQuery:
     again for each database alias a router chooses and each connection object (one a thread).
     """
 
+    # Where each connection keeps its compiled queries. On the connection, not in a table here:
+    # a compiled query holds its connection (its compiler and converters do), so a table here
+    # would keep every connection alive, and with it the database session, after its thread
+    # or request context is gone.
+    ATTRIBUTE = "newsroom_prepared"
+
     def __init__(self, model, build: Callable[..., QuerySet], **placeholders: Any):
         self.model = model
         self.build = build
         self.placeholders = placeholders
-        self.compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def compiled_for_read(self) -> Compiled:
         if isinstance(self.model, str):
             self.model = apps.get_model(self.model)
         connection = connections[router.db_for_read(self.model)]
-        compiled = self.compiled.get(connection)
+        kept = connection.__dict__.setdefault(self.ATTRIBUTE, {})
+        compiled = kept.get(self)
         if compiled is None:
             queryset = self.build(**self.placeholders).using(connection.alias)
-            compiled = self.compiled[connection] = Compiled(queryset, self.placeholders)
+            compiled = kept[self] = Compiled(queryset, self.placeholders)
         return compiled
 
     def rows(self, **values: Any) -> list[tuple]:
