@@ -15,8 +15,6 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils import timezone
 
-from ..text import first_sentence
-
 register = template.Library()
 
 
@@ -28,7 +26,8 @@ def explainer_card(explainer, heading_level=2, excerpt=None):
     fields = (
         content.slug,
         content.headline,
-        content.whats_happening,
+        # What the card shows of the text, not the text: a long one would stay in memory.
+        content.summary,
         content.ai_generated,
         topic.name if topic else None,
         topic.slug if topic else None,
@@ -47,7 +46,7 @@ def explainer_card(explainer, heading_level=2, excerpt=None):
 def card_html(
     slug: str,
     headline: str,
-    whats_happening: str,
+    summary: str,
     ai_generated: bool,
     topic_name: str | None,
     topic_slug: str | None,
@@ -60,7 +59,7 @@ def card_html(
     context = {
         "slug": slug,
         "headline": headline,
-        "summary": excerpt or first_sentence(whats_happening),
+        "summary": excerpt or summary,
         "ai_generated": ai_generated,
         "topic_name": topic_name,
         "topic_slug": topic_slug,

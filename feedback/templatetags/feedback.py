@@ -11,7 +11,7 @@ from django import template
 from django.core.signals import setting_changed
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 
 from ..forms import FollowUpForm
@@ -28,14 +28,17 @@ def feedback_widget(context, explainer, slug=None):
     JavaScript and, with ``sent``, also sent the follow-up: the widget then thanks them.
     """
     return widget_html(
-        slug or explainer.public_slug, context.get("voted"), context.get("sent", False)
+        slug or explainer.public_slug,
+        context.get("voted"),
+        context.get("sent", False),
+        get_script_prefix(),
     )
 
 
 @functools.lru_cache(maxsize=4096)
-def widget_html(slug: str, voted: str | None, sent: bool) -> str:
-    """The widget's HTML, which depends on nothing else: kept, since rendering its two forms
-    was a third of the time of rendering a whole explainer page."""
+def widget_html(slug: str, voted: str | None, sent: bool, script_prefix: str) -> str:
+    """The widget's HTML, which depends on nothing else (the script prefix is in its links):
+    kept, since rendering its two forms was a third of the time of rendering a whole page."""
     action = reverse("feedback:vote", args=[slug])
     if voted:
         # Just voted without JavaScript: thanks, and the follow-up for that vote unless sent.
