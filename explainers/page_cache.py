@@ -30,7 +30,9 @@ with what it held (a blip, a failover), pages included, and those pages would lo
 every stored page also carries the version of one key every page has (``ALL``), and a process
 whose invalidation was not written keeps the keys it owes (``OWED``) and writes them, with a
 new version of ``ALL``, as soon as Redis answers again (``repay()``): every page stored before
-is then stale. Should that process end first, no page outlives PUBLIC_CACHE_SECONDS anyway.
+is then stale. The owing process may end first, taking what it owed with it, so every process
+that saw the outage writes a new version of ``ALL`` when Redis answers again too
+(``owe_everything``): kept related lists, which live longer than pages, are then redone.
 """
 
 import hashlib
@@ -58,6 +60,7 @@ from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 
 from newsroom import db_router
+from newsroom.cache import resumed
 from newsroom.prepared import PLACEHOLDER_TIME, PreparedQuery
 
 logger = logging.getLogger(__name__)
@@ -144,7 +147,8 @@ def version_time(version: str) -> int:
 ALL = "all"
 # Keys this process invalidated while the cache could not be written (module docstring).
 OWED: set[str] = set()
-OWED_LOCK = threading.Lock()
+# Re-entrant: repay()'s own write may be the one that ends an outage (owe_everything).
+OWED_LOCK = threading.RLock()
 
 
 def invalidate(*keys: str) -> None:
@@ -176,6 +180,21 @@ def repay() -> None:
             logger.warning("Cached pages made stale after the cache could not be written.")
             OWED.clear()
             cache_repaid.send(sender=None)
+
+
+def owe_everything(sender, *, location: str, **kwargs) -> None:
+    """Redis answers again after an outage: other processes' invalidations may have been lost
+    in it, and the process that owed them may be gone. Every stored page and list is made stale
+    (``repay()``), whatever this process itself owes."""
+    if getattr(cache, "location", None) != location:
+        return
+    with OWED_LOCK:
+        OWED.add(ALL)
+    # At once: the read that found Redis back may be about to serve a page stored before.
+    repay()
+
+
+resumed.connect(owe_everything, dispatch_uid="page-cache-redis-resumed")
 
 
 def versions(keys: Iterable[str]) -> dict[str, str]:

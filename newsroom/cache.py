@@ -24,11 +24,16 @@ import time
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.dispatch import Signal
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 PAUSE_SECONDS = 1.0
+
+# Sent by the cache whose call found Redis answering again after an outage this process saw
+# (``location``: the Redis address). Writes other processes made during it may be lost.
+resumed = Signal()
 
 
 class Outage:
@@ -109,13 +114,15 @@ class ResilientRedisCache(UncheckedKeys, RedisCache):
         if outage.since is None:  # the usual case, read without the lock
             return
         with outage.lock:
-            if outage.since is not None:
-                logger.warning(
-                    "Redis at %s is back after %.1f s: caching again.",
-                    self.location,
-                    time.time() - outage.since,
-                )
-                outage.since = None
+            if outage.since is None:
+                return
+            logger.warning(
+                "Redis at %s is back after %.1f s: caching again.",
+                self.location,
+                time.time() - outage.since,
+            )
+            outage.since = None
+        resumed.send(sender=type(self), cache=self, location=self.location)
 
     def outage_started(self) -> float | None:
         """When the current outage began (time.time()), or None while Redis answers."""

@@ -13,9 +13,10 @@ from django.core.cache.backends.redis import RedisCache
 from django.urls import reverse
 
 from explainers import page_cache
-from explainers.services import notice_add
+from explainers.services import explainer_unpublish, notice_add
 from feedback.models import Rating
 from newsroom import cache as resilient
+from tests.factories import ExplainerFactory, TopicFactory
 from tests.services import missing, redis_url
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +193,25 @@ def test_a_lost_invalidation_makes_other_pages_stale_too(
     page_cache.OWED.add("explainer-0")
     page_cache.repay()
     assert page_cache.versions(stored["versions"]) != stored["versions"]
+
+
+def test_an_invalidation_owed_by_a_process_that_died_is_made_good(
+    client, settings, monkeypatch, superuser
+):
+    """Another process saw the outage too: when Redis answers, it makes every kept list stale."""
+    use_redis(settings, redis_url())
+    topic = TopicFactory()
+    page = ExplainerFactory(published=True, topic=topic)
+    sibling = ExplainerFactory(published=True, topic=topic, headline="Soon withdrawn")
+    assert "Soon withdrawn" in client.get(page.get_absolute_url()).text
+
+    def unreachable(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("blip")
+
+    with monkeypatch.context() as blip:
+        blip.setattr(RedisCache, "set_many", unreachable)
+        explainer_unpublish(explainer=sibling, user=superuser)
+        caches["default"].get("anything")  # this process's own request during the blip
+    page_cache.OWED.clear()  # the process that owed the invalidation is gone
+    resilient.OUTAGES[caches["default"].location].retry_at = 0
+    assert "Soon withdrawn" not in client.get(page.get_absolute_url()).text
