@@ -507,6 +507,26 @@ def sessionless(view):
     return view
 
 
+def shared_after(
+    response: HttpResponse,
+    current: dict[str, str],
+    *,
+    started_ns: int,
+    changes_at: float | None,
+) -> HttpResponse:
+    """``shared()`` for a response worked out from ``started_ns``, whose keys' versions are now
+    ``current``: no shared cache keeps it past what a replica read may miss, or at all if one
+    of its keys changed meanwhile."""
+    if replica_margin_ns():
+        keys = response.get("Surrogate-Key", "").split()
+        changes_at = replica_bound(keys, started_ns=started_ns, changes_at=changes_at)
+    if changed_since(current, started_ns):
+        # A change committed while it rendered: its purge may reach a CDN before this
+        # response does, which would then keep the old page. No shared cache keeps it.
+        changes_at = time.time()
+    return shared(response, changes_at=changes_at)
+
+
 UNKNOWN = object()
 NOT_LOOKED_UP = object()
 
@@ -529,7 +549,11 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
         started_ns, started = time.time_ns(), timezone.now()
         response = view(request, *args, **kwargs)
         if response.status_code == 301:
-            return shared(response)
+            if not response.get("Surrogate-Key"):
+                return shared(response)
+            # An old slug's redirect, tagged with its explainer: as for a page, below.
+            current = response_versions(response)
+            return shared_after(response, current, started_ns=started_ns, changes_at=None)
         if response.status_code != 200:
             return response
         if hasattr(response, "render"):
@@ -549,14 +573,7 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
                 changes_at=changes_at,
                 current=current,
             )
-        if margin:
-            keys = response.get("Surrogate-Key", "").split()
-            changes_at = replica_bound(keys, started_ns=started_ns, changes_at=changes_at)
-        if changed_since(current, started_ns):
-            # A change committed while it rendered: its purge may reach a CDN before this
-            # response does, which would then keep the old page. No shared cache keeps it.
-            changes_at = time.time()
-        return shared(response, changes_at=changes_at)
+        return shared_after(response, current, started_ns=started_ns, changes_at=changes_at)
 
     wrapper.page_query = query
     # Readers' pages may read the read replica (newsroom/db_router.py).
