@@ -38,14 +38,15 @@ def votable(slug: str) -> tuple[int, int] | None:
 
     Filed in the cache under the version of the "home" key, which every change to what is
     published gives a new version (page_cache), so a vote does not look the explainer up in
-    the database each time and any change is seen at once.
+    the database each time and any change is seen at once. And under the version of ``ALL``,
+    which a change lost in a cache outage leaves as the only sign of it (page_cache.repay).
     Only explainers that exist are filed: a slug anyone can make up is never stored.
     """
     if len(slug) > SLUG_LENGTH:
         # No explainer has it; nor is a key of any length made of what anyone may send.
         return None
-    version = page_cache.settle_versions(["home"])["home"]
-    key = f"votable:{version}:{slug}"
+    versions = page_cache.settle_versions(["home", page_cache.ALL])
+    key = f"votable:{versions['home']}:{versions[page_cache.ALL]}:{slug}"
     found = cache.get(key)
     if found is None:
         explainer = (

@@ -338,4 +338,4 @@ def test_votes_for_made_up_slugs_store_nothing(client, settings):
     before = len(cache._cache)
     for n in range(50):
         client.post(f"/explainers/no-such-{n}/feedback/", {"useful": "yes"})
-    assert len(cache._cache) - before <= 1  # at most the page generation
+    assert len(cache._cache) - before <= 2  # at most the versions of "home" and ALL
