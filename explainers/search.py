@@ -34,7 +34,7 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
 )
 from django.core.cache import cache
-from django.db import connection, connections, router
+from django.db import connection, connections, router, transaction
 from django.db.models import (
     BooleanField,
     Exists,
@@ -620,6 +620,9 @@ def generation_time(current: str) -> int:
 
 def bump(**kwargs) -> None:
     cache.delete(GENERATION_KEY)
+    # Again once the change commits: a search run before then read the data without it, and
+    # kept its page under the generation it began.
+    transaction.on_commit(lambda: cache.delete(GENERATION_KEY), robust=True)
 
 
 def slot_key(query: str, page: int) -> tuple[str, tuple]:

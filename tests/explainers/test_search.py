@@ -313,3 +313,15 @@ def test_reindex_command_rebuilds_the_index(client, engine):
     assert headlines(client, "volcano") == []
     call_command("reindex_search", stdout=io.StringIO())
     assert headlines(client, "volcano") == ["Volcano erupts"]
+
+
+def test_a_search_run_while_a_change_commits_is_not_kept_past_it(
+    engine, django_capture_on_commit_callbacks
+):
+    """Results read before the change committed are under a generation its commit ends."""
+    explainer = publish(headline="Harbour strike ends")
+    with django_capture_on_commit_callbacks(execute=True):
+        explainer.headline = "Harbour strike goes on"
+        explainer.save()
+        during = search.generation()  # a search that began before the commit
+    assert search.generation() != during
