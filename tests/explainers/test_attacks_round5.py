@@ -5,16 +5,9 @@ import pytest
 from explainers import page_cache, selectors
 from explainers.models import SlugRedirect
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.http import max_age
 
 pytestmark = pytest.mark.django_db
-
-
-def max_age(response, header="Cache-Control") -> int:
-    for part in response[header].split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "max-age":
-            return int(value)
-    raise AssertionError(f"no max-age in {response[header]!r}")
 
 
 def test_a_redirect_worked_out_while_its_explainer_changed_is_kept_by_no_shared_cache(

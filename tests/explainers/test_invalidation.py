@@ -15,18 +15,11 @@ from explainers.services import (
     notice_add,
 )
 from tests.factories import ExplainerFactory, TopicFactory, UserFactory
+from tests.http import max_age
 
 pytestmark = pytest.mark.django_db
 
 HOME = "/"
-
-
-def max_age(response, header="Cache-Control") -> int:
-    for part in response[header].split(","):
-        name, _, value = part.strip().partition("=")
-        if name == "max-age":
-            return int(value)
-    raise AssertionError(f"no max-age in {response[header]!r}")
 
 
 @pytest.fixture

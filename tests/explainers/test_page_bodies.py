@@ -1,6 +1,5 @@
 """A page-cache miss for an explainer whose page has not changed: one query, no rendering."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -9,6 +8,7 @@ from django.utils import timezone
 from explainers import page_cache
 from explainers.services import explainer_publish, explainer_unpublish, notice_add
 from tests.factories import ExplainerFactory, TopicFactory, editor
+from tests.http import max_age
 
 pytestmark = pytest.mark.django_db
 
@@ -135,10 +135,6 @@ def publish(**fields):
     explainer_publish(explainer=explainer, user=editor("bodies-editor"))
     explainer.refresh_from_db()
     return explainer
-
-
-def max_age(response) -> int:
-    return int(re.search(r"max-age=(\d+)", response["Cache-Control"]).group(1))
 
 
 def test_related_lists_are_redone_when_lost_invalidations_are_made_good(client, renders):

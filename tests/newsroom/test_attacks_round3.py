@@ -1,6 +1,5 @@
 """Third attack on resilience: pages read from a lagging replica, /readyz, and the fast path."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -11,13 +10,10 @@ from explainers import page_cache, search
 from newsroom import db_router
 from newsroom.db_router import DEFAULT, REPLICA
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.http import max_age
 from tests.newsroom.test_replica import queries
 
 replica_db = pytest.mark.django_db(transaction=True, databases=[DEFAULT, REPLICA])
-
-
-def max_age(response, header="Cache-Control") -> int:
-    return int(re.search(r"max-age=(\d+)", response[header]).group(1))
 
 
 @pytest.fixture
