@@ -21,8 +21,9 @@ The format, identical on both paths:
 - every text cell (slugs, headlines, reasons, comments, yes/no, dates and times) is in double
   quotes, with quotes doubled (RFC 4180); numbers are bare, so that a spreadsheet keeps them
   numbers; an empty or missing value is a bare empty field, and the header row is bare;
-- timestamps in UTC to the second, with a ``Z`` (``2026-11-26T03:36:59Z``), dates as
-  ``YYYY-MM-DD``: fixed width, so that they sort as text;
+- times in UTC to the second, ``2026-11-26 03:36:59``, dates as ``YYYY-MM-DD``: the form
+  spreadsheets read as a date and time (LibreOffice and Excel leave ``...T...Z`` as text), and
+  of fixed width, so that they sort as text too;
 - text is neutralised against CSV injection (``neutralise``): a ``'`` goes before anything a
   spreadsheet could take for the start of a formula, the OWASP way.
 """
@@ -38,11 +39,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from explainers.models import Explainer
 
+from . import parallel_copy
 from .models import Rating
 from .stats import wilson_lower_bound
 
@@ -87,6 +89,9 @@ BOM = "\ufeff".encode()
 CHUNK_BYTES = 64 * 1024
 # Rows taken from a COPY stream at a time: a few kilobytes, so chunks stay near CHUNK_BYTES.
 COPY_BATCH_ROWS = 32
+# Below this many ids between the first and last rating, an export is not split into parts:
+# opening the connections would cost more than it saves.
+PARALLEL_MIN_IDS = 50_000
 # Rows fetched per round trip on the Python path.
 CHUNK_ROWS = 2000
 DATE_FORMAT = "%Y-%m-%d"
@@ -168,6 +173,7 @@ def export_csv(
     bom: bool = False,
     rating_ids: Sequence[int] | QuerySet[Rating] | None = None,
     progress: ProgressCallback | None = None,
+    jobs: int = 1,
 ) -> Iterator[bytes]:
     """The export as UTF-8 byte chunks of at least ``CHUNK_BYTES`` (the last one excepted).
 
@@ -175,6 +181,8 @@ def export_csv(
     (used as a subquery, so selecting a million rows in the admin costs no memory).
     ``progress`` is called with the number of data rows written so far, once per chunk.
     ``bom`` starts the file with a UTF-8 byte-order mark, which Excel needs to read UTF-8.
+    ``jobs`` above 1 lets a large ``ratings`` export on PostgreSQL run in that many parts at
+    once, each on a connection of its own (``_ratings_copy``).
 
     Nothing touches the database until the first chunk is asked for, and a consumer that stops
     early (a client that disconnects) closes the generator, which closes the database cursor.
@@ -183,7 +191,7 @@ def export_csv(
     ratings = _ratings(options, rating_ids)
     if kind == "ratings":
         if _use_copy():
-            chunks = _ratings_copy(ratings)
+            chunks = _ratings_copy(ratings, jobs=jobs)
         else:
             chunks = _python_chunks(_rating_rows(ratings), HEADERS["ratings"])
     elif kind == "daily":
@@ -213,10 +221,10 @@ def count_rows(
 
 
 def format_timestamp(value: datetime | None) -> str:
-    """``2026-11-26T03:36:59Z``: UTC, fractions of a second dropped (not rounded), as in SQL."""
+    """``2026-11-26 03:36:59``: UTC, fractions of a second dropped (not rounded), as in SQL."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def neutralise(value: str) -> str:
@@ -444,18 +452,19 @@ def _python_chunks(
 def _sql_utc_timestamp(column: str) -> str:
     """PostgreSQL: ``format_timestamp`` of ``column`` (a plain column reference) in SQL.
 
-    Built from the date's and the time's own text output, which is several times cheaper
-    over a million rows than ``to_char``; the date's text follows ``DateStyle``, which the
-    COPY sets to ISO for its transaction.
+    A timestamp's own text output, which ``DateStyle`` ISO (set by the COPY for its
+    transaction) writes in exactly that form: several times cheaper over a million rows than
+    ``to_char`` or building the text from pieces.
     """
-    return (
-        f"(({column} AT TIME ZONE 'UTC')::date || 'T' "
-        f"|| date_trunc('second', {column} AT TIME ZONE 'UTC')::time || 'Z')"
-    )
+    return f"date_trunc('second', {column} AT TIME ZONE 'UTC')"
 
 
 def _sql_codes(chars: str) -> str:
     return ", ".join(str(ord(char)) for char in chars)
+
+
+def _sql_contains(column: str, char: str) -> str:
+    return f"strpos({column}, chr({ord(char)})) > 0"
 
 
 def _sql_spreadsheet_text(column: str) -> str:
@@ -464,18 +473,21 @@ def _sql_spreadsheet_text(column: str) -> str:
 
     COPY writes NULL as a bare empty field but '' as ``""``, so an empty text becomes NULL, as
     the Python path writes it. Most text holds no cell break and starts with no formula
-    character, line break or blank: four byte searches (strpos; a regular expression would
-    first convert the whole text to wide characters) and ascii() settle it, and the regular
-    expressions run only where they may change something.
+    character, line break or blank: byte searches (strpos; a regular expression would first
+    convert the whole text to wide characters) and ascii() settle it, and the regular
+    expressions run only where they may change something: the inner one needs a cell break
+    and a formula character.
     """
-    has_break = " OR ".join(f"strpos({column}, chr({ord(c)})) > 0" for c in CELL_BREAK_CHARS)
+    has_break = " OR ".join(_sql_contains(column, char) for char in CELL_BREAK_CHARS)
+    has_formula = " OR ".join(_sql_contains(column, char) for char in FORMULA_CHARS)
     needs_leading = (
         f"(ascii({column}) IN ({_sql_codes(FORMULA_CHARS + LINE_CHARS)}) "
         f"OR (ascii({column}) IN ({_sql_codes(BLANK_CHARS)}) AND {column} ~ '{LEADING_FORMULA}'))"
     )
     return (
         f"CASE WHEN {column} = '' THEN NULL "
-        f"WHEN {has_break} THEN CASE WHEN {needs_leading} THEN '''' ELSE '' END "
+        f"WHEN ({has_break}) AND ({has_formula}) "
+        f"THEN CASE WHEN {needs_leading} THEN '''' ELSE '' END "
         f"|| regexp_replace({column}, '{INNER_FORMULA}', '\\1''', 'g') "
         f"WHEN {needs_leading} THEN '''' || {column} "
         f"ELSE {column} END"
@@ -551,8 +563,20 @@ def _ratings_copy_sql(ratings: QuerySet[Rating]) -> str:
     )
 
 
-def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
-    """Yield (chunk, rows written so far) straight from the server's COPY output."""
+def _ratings_copy(ratings: QuerySet[Rating], *, jobs: int) -> Iterator[tuple[bytes, int]]:
+    """Yield (chunk, rows written so far) straight from the server's COPY output.
+
+    With ``jobs`` above 1, outside a transaction, and ratings enough to be worth it, the
+    ratings are cut into that many ranges of ids, copied at once (``parallel_copy``).
+    Inside a transaction the export must see that transaction's own writes, which other
+    connections cannot: it then runs on Django's connection alone.
+    """
+    if jobs > 1 and not connection.in_atomic_block:
+        bounds = ratings.aggregate(low=Min("pk"), high=Max("pk"))
+        low, high = bounds["low"], bounds["high"]
+        if low is not None and high - low >= PARALLEL_MIN_IDS:
+            yield from _ratings_copy_parallel(ratings, jobs, low, high)
+            return
     statement = _ratings_copy_sql(ratings)
     cursor = connection.cursor()
     try:
@@ -579,3 +603,34 @@ def _ratings_copy(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
     finally:
         # Leaving the COPY block early cancels the query on the server (psycopg's Copy exit).
         cursor.close()
+
+
+def _ratings_copy_parallel(
+    ratings: QuerySet[Rating], jobs: int, low: int, high: int
+) -> Iterator[tuple[bytes, int]]:
+    """``_ratings_copy`` in ``jobs`` parts of about equal id ranges, run at once.
+
+    The first and last parts are open-ended, so a rating is in exactly one part whatever
+    its id; the parts share one snapshot, so they are one consistent export.
+    """
+    cuts = [low + (high - low + 1) * part // jobs for part in range(1, jobs)]
+    ranges = zip([None, *cuts], [*cuts, None], strict=True)
+    statements = [
+        _ratings_copy_sql(
+            ratings.filter(
+                Q(pk__gte=start) if start is not None else Q(),
+                Q(pk__lt=end) if end is not None else Q(),
+            )
+        )
+        for start, end in ranges
+    ]
+    chunks = parallel_copy.copy_in_parts(statements, setup=["SET LOCAL DateStyle TO ISO"])
+    with closing(chunks):
+        written = 0
+        header = _header(HEADERS["ratings"]).encode()
+        for chunk, rows in chunks:
+            written += rows
+            yield header + chunk, written
+            header = b""
+        if header:
+            yield header, 0

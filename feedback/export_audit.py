@@ -41,6 +41,7 @@ def audited_export(
     actor: AbstractBaseUser | None = None,
     request: HttpRequest | None = None,
     via: str,
+    jobs: int = 1,
 ) -> Iterator[bytes]:
     """``export_csv``'s chunks, recorded in the audit log once they have all been taken.
 
@@ -56,7 +57,9 @@ def audited_export(
         if progress is not None:
             progress(rows)
 
-    chunks = export_csv(kind=kind, options=options, bom=bom, rating_ids=rating_ids, progress=count)
+    chunks = export_csv(
+        kind=kind, options=options, bom=bom, rating_ids=rating_ids, progress=count, jobs=jobs
+    )
     try:
         yield from chunks
         complete = True

@@ -15,9 +15,8 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
-from redis.exceptions import RedisError
 
-from newsroom.cache import ResilientRedisCache
+from newsroom.cache import ResilientRedisCache, redis_error
 from newsroom.client_ip import one_client
 
 logger = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ def count_post(key: str, window: int) -> int:
         pipeline.expire(redis_key, window + 1)
         try:
             count, _ = pipeline.execute()
-        except RedisError as exc:
+        except redis_error() as exc:
             if isinstance(counters, ResilientRedisCache):
                 counters.failed(exc)
             raise CountersUnavailable from exc

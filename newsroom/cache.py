@@ -25,9 +25,21 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.dispatch import Signal
-from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+
+def redis_error() -> type[Exception]:
+    """redis-py's base exception, for ``except redis_error() as exc:``.
+
+    Importing redis takes a tenth of a second (its package imports every client), which a
+    short command run from cron (an export) would pay for nothing at start-up. An except
+    clause's expression is evaluated only when something was raised, by which time the
+    client, and so redis, has been imported.
+    """
+    from redis.exceptions import RedisError
+
+    return RedisError
 
 PAUSE_SECONDS = 1.0
 
@@ -133,7 +145,7 @@ class ResilientRedisCache(UncheckedKeys, RedisCache):
             return fallback
         try:
             result = getattr(super(), name)(*args, **kwargs)
-        except RedisError as exc:
+        except redis_error() as exc:
             self.failed(exc)
             return fallback
         self.succeeded()

@@ -78,7 +78,7 @@ def at(*args: int) -> datetime:
 
 
 def test_ratings_header_and_row():
-    """A rating is written as one line with every column, times in UTC with a Z."""
+    """A rating is written as one line with every column, times in UTC."""
     explainer = ExplainerFactory(published=True, slug="talks", headline="Envoy talks")
     rating = RatingFactory(
         explainer=explainer,
@@ -90,7 +90,7 @@ def test_ratings_header_and_row():
         updated_at=at(2026, 11, 26, 4, 0, 0, 5),
     )
     assert text() == RATINGS_HEADER + (
-        f'{rating.pk},"2026-11-26T03:36:59Z","2026-11-26T04:00:00Z",'
+        f'{rating.pk},"2026-11-26 03:36:59","2026-11-26 04:00:00",'
         f'{explainer.pk},"talks","Envoy talks",3,"no","too-long","Too much detail"\n'
     )
 
@@ -107,8 +107,8 @@ def test_ratings_times_drop_fractions_of_a_second():
     )
     row = table()[0]
     assert (row["created_at"], row["updated_at"]) == (
-        "2026-01-02T03:04:05Z",
-        "2026-12-31T23:59:59Z",
+        "2026-01-02 03:04:05",
+        "2026-12-31 23:59:59",
     )
 
 
@@ -392,7 +392,7 @@ def test_summary_header_and_rows():
     RatingFactory.create_batch(2, explainer=explainer, useful=True)
     RatingFactory(explainer=explainer, useful=False)
     assert text("summary") == SUMMARY_HEADER + (
-        f'{explainer.pk},"talks","Talks","2026-11-01T08:30:00Z",3,2,1,0.6667,0.2077\n'
+        f'{explainer.pk},"talks","Talks","2026-11-01 08:30:00",3,2,1,0.6667,0.2077\n'
     )
 
 
@@ -581,6 +581,6 @@ def test_copy_times_do_not_follow_the_connections_date_style():
         with connection.cursor() as cursor:
             cursor.execute("SET DateStyle TO ISO")
     assert (row["created_at"], row["updated_at"]) == (
-        "2026-11-26T03:36:59Z",
-        "2026-11-26T04:00:00Z",
+        "2026-11-26 03:36:59",
+        "2026-11-26 04:00:00",
     )

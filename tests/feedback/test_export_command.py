@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError
 
 from feedback import export_audit
 from feedback.export import BOM
@@ -86,6 +87,26 @@ def test_file_replaced_only_when_complete(tmp_path, monkeypatch):
     monkeypatch.setattr(export_audit, "export_csv", failing_export)
     with pytest.raises(RuntimeError):
         run("--kind", "ratings", "-o", str(target))
+    assert target.read_text() == "previous export"
+    assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_database_failure_is_reported_without_a_traceback(tmp_path, monkeypatch):
+    """A database error mid-export is a one-line error, and the file is left as it was."""
+    RatingFactory()
+    target = tmp_path / "out.csv"
+    target.write_text("previous export")
+
+    def failing_export(**kwargs):
+        yield b"id,created_at\n"
+        raise DatabaseError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(export_audit, "export_csv", failing_export)
+    message = run_failing("--kind", "ratings", "-o", str(target))
+    assert message == (
+        "The export failed: terminating connection due to administrator command. "
+        f"{target} was left as it was."
+    )
     assert target.read_text() == "previous export"
     assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
 

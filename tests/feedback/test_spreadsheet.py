@@ -7,6 +7,7 @@ workbook is read back with openpyxl, which tells formula cells from values.
 
 import shutil
 import subprocess
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
@@ -111,3 +112,13 @@ def test_libreoffice_would_run_the_payloads_unneutralised(
     monkeypatch.setattr(export, "neutralise", lambda value: value)
     cells = open_in_libreoffice(soffice, export_payloads(tmp_path), separator, tmp_path)
     assert formulas(cells) != []
+
+
+def test_libreoffice_reads_the_times_as_dates_and_times(soffice, tmp_path):
+    """A spreadsheet reads the export's times as date-time values, not as text."""
+    RatingFactory(created_at=datetime(2026, 11, 26, 3, 36, 59, 5, tzinfo=UTC))
+    path = tmp_path / "ratings.csv"
+    path.write_bytes(b"".join(export_csv(kind="ratings")))
+    cells = open_in_libreoffice(soffice, path, ",", tmp_path)
+    created = next(cell for cell in cells if cell.column == 2 and cell.row == 2)
+    assert created.value == datetime(2026, 11, 26, 3, 36, 59)

@@ -7,10 +7,17 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from feedback.export import KINDS, count_rows
 from feedback.export_audit import audited_export, export_filters
 from feedback.forms import ExportForm
+
+# Parts a large ratings export on PostgreSQL runs at once, each on a database connection of
+# its own, unless --jobs says otherwise; as with pg_dump --jobs, more parts than the database
+# server has cores gain nothing.
+DEFAULT_JOBS = 2
+MAX_JOBS = 16
 
 # The command-line option behind each of ExportForm's fields, to name it in an error.
 OPTIONS = {
@@ -61,8 +68,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output."
         )
+        parser.add_argument(
+            "-j",
+            "--jobs",
+            metavar="N",
+            default=str(DEFAULT_JOBS),
+            help=(
+                "PostgreSQL: copy a large ratings export in N parts at once, on N database "
+                f"connections (default {DEFAULT_JOBS}; 1 for a single connection)."
+            ),
+        )
 
-    def handle(self, *args, kind, since, until, explainers, topic, bom, output, **options):
+    def handle(self, *args, kind, since, until, explainers, topic, bom, output, jobs, **options):
+        jobs = parse_jobs(jobs)
         form = ExportForm(
             {
                 "kind": kind,
@@ -88,12 +106,17 @@ class Command(BaseCommand):
             bom=bom,
             progress=progress,
             via=f"export_feedback command to {output or 'standard output'}",
+            jobs=jobs,
         )
         try:
             if output:
                 _write_file(Path(output), chunks)
             else:
                 self._write_stdout(chunks)
+        except DatabaseError as error:
+            # Not the user's input: the database went away or refused. Say so in one line.
+            left = f" {output} was left as it was." if output else ""
+            raise CommandError(f"The export failed: {str(error).strip()}.{left}") from None
         finally:
             chunks.close()
             if progress is not None:
@@ -118,6 +141,17 @@ class Command(BaseCommand):
             # interpreter's final flush does not fail again, and say why the export stopped.
             os.dup2(os.open(os.devnull, os.O_WRONLY), binary.fileno())
             raise CommandError("Standard output was closed before the export finished.") from None
+
+
+def parse_jobs(value: str) -> int:
+    """``--jobs``'s value as a number from 1 to MAX_JOBS, or a CommandError saying why not."""
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if not 1 <= jobs <= MAX_JOBS:
+        raise CommandError(f"--jobs: give a whole number from 1 to {MAX_JOBS}, not {value!r}.")
+    return jobs
 
 
 def errors_by_option(form: ExportForm) -> str:
