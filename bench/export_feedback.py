@@ -8,8 +8,9 @@ It creates the database when missing (default newsroom_bench_export), migrates i
 with 1,000,000 ratings over 1,000 explainers (skipped when already filled), then, in the same
 run and on the same data, times:
 
-- the export: ``manage.py export_feedback --kind ratings -o FILE`` in a subprocess (wall time,
-  interpreter and Django start-up included, and the subprocess's peak RSS);
+- the export: ``manage.py export_feedback --kind ratings -o FILE`` (its default ``--jobs 2``)
+  in a subprocess (wall time, interpreter and Django start-up included, and the subprocess's
+  peak RSS);
 - the baseline: ``COPY (SELECT the same columns, unformatted) TO STDOUT WITH (FORMAT csv,
   HEADER)`` read through psycopg into a file by this process;
 - for the breakdown, COPY of the very SELECT the export runs (formatting done in SQL), read

@@ -30,13 +30,14 @@ The format, identical on both paths:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import islice
+from itertools import chain, islice
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
@@ -47,6 +48,8 @@ from explainers.models import Explainer
 from . import parallel_copy
 from .models import Rating
 from .stats import wilson_lower_bound
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("ratings", "daily", "summary")
 HEADERS = {
@@ -577,6 +580,11 @@ def _ratings_copy(ratings: QuerySet[Rating], *, jobs: int) -> Iterator[tuple[byt
         if low is not None and high - low >= PARALLEL_MIN_IDS:
             yield from _ratings_copy_parallel(ratings, jobs, low, high)
             return
+    yield from _ratings_copy_single(ratings)
+
+
+def _ratings_copy_single(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
+    """``_ratings_copy`` on Django's connection, in one COPY."""
     statement = _ratings_copy_sql(ratings)
     cursor = connection.cursor()
     try:
@@ -611,7 +619,9 @@ def _ratings_copy_parallel(
     """``_ratings_copy`` in ``jobs`` parts of about equal id ranges, run at once.
 
     The first and last parts are open-ended, so a rating is in exactly one part whatever
-    its id; the parts share one snapshot, so they are one consistent export.
+    its id; the parts share one snapshot, so they are one consistent export. When the parts'
+    connections cannot be had (the server's connection slots are taken, say), the export
+    runs on one connection instead.
     """
     cuts = [low + (high - low + 1) * part // jobs for part in range(1, jobs)]
     ranges = zip([None, *cuts], [*cuts, None], strict=True)
@@ -626,9 +636,15 @@ def _ratings_copy_parallel(
     ]
     chunks = parallel_copy.copy_in_parts(statements, setup=["SET LOCAL DateStyle TO ISO"])
     with closing(chunks):
+        try:
+            first = next(chunks, None)
+        except parallel_copy.PartsUnavailable as error:
+            logger.warning("Exporting on one connection: %s", error)
+            yield from _ratings_copy_single(ratings)
+            return
         written = 0
         header = _header(HEADERS["ratings"]).encode()
-        for chunk, rows in chunks:
+        for chunk, rows in chain([first] if first is not None else [], chunks):
             written += rows
             yield header + chunk, written
             header = b""

@@ -20,10 +20,11 @@ from __future__ import annotations
 import select
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from itertools import chain
 
-from django.db import DatabaseError, connection
+import psycopg
+from django.db import DatabaseError, OperationalError, connection
 from psycopg import pq, sql
 
 # Output handed on in chunks of about this size, as the serial export does.
@@ -41,14 +42,31 @@ def copy_in_parts(
     Each runs on a new connection to Django's default database, in a read-only REPEATABLE
     READ transaction on one shared snapshot, after the ``setup`` statements (``SET LOCAL
     ...``). Closing the generator early cancels what is still running.
+
+    Errors are Django's database exceptions: ``PartsUnavailable`` when the connections could
+    not be opened and set up (before any output), ``DatabaseError`` when a part fails.
     """
     with ExitStack() as stack:
-        connections = []
-        for _ in statements:
-            connections.append(_connection())
-            stack.callback(connections[-1].close)
-        _share_snapshot(connections, setup)
-        yield from _CopyReader(connections, statements).chunks()
+        try:
+            connections = []
+            for _ in statements:
+                connections.append(_connection())
+                stack.callback(connections[-1].close)
+            _share_snapshot(connections, setup)
+        except psycopg.Error as error:
+            raise PartsUnavailable(_message(error)) from error
+        try:
+            yield from _CopyReader(connections, statements).chunks()
+        except psycopg.Error as error:
+            raise DatabaseError(_message(error)) from error
+
+
+class PartsUnavailable(OperationalError):
+    """The parts' connections could not be opened or could not share a snapshot."""
+
+
+def _message(error: psycopg.Error) -> str:
+    return str(error).strip() or type(error).__name__
 
 
 def _connection():
@@ -94,8 +112,10 @@ class _CopyReader:
         finally:
             for index, pgconn in enumerate(self.pgconns):
                 if not self.finished[index] and pgconn.status == pq.ConnStatus.OK:
-                    # Stops the server's work now rather than when it next writes.
-                    self.connections[index].cancel_safe(timeout=5)
+                    # Stops the server's work now rather than when it next writes; closing
+                    # the connection, which follows, ends it anyway.
+                    with suppress(psycopg.Error):
+                        self.connections[index].cancel_safe(timeout=5)
             for spool in self.spools:
                 if spool is not None:
                     spool.close()

@@ -3,6 +3,7 @@
 import time
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
@@ -161,10 +162,7 @@ def test_stopping_early_closes_the_parts_connections(ratings, monkeypatch):
     next(chunks)
     assert backends() == before + 3
     chunks.close()
-    deadline = time.monotonic() + 5
-    while backends() > before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert backends() == before
+    wait_for_backends(before)
 
 
 def test_a_failing_part_raises_a_database_error_and_closes_every_part(ratings, monkeypatch):
@@ -181,10 +179,7 @@ def test_a_failing_part_raises_a_database_error_and_closes_every_part(ratings, m
     before = backends()
     with pytest.raises(DatabaseError, match="division by zero"):
         body(jobs=2)
-    deadline = time.monotonic() + 5
-    while backends() > before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert backends() == before
+    wait_for_backends(before)
 
 
 def test_the_command_splits_with_jobs(ratings, tmp_path, monkeypatch):
@@ -202,3 +197,47 @@ def test_the_command_refuses_a_bad_jobs_value(value):
     """--jobs takes a whole number from 1 to 16, and says so."""
     with pytest.raises(CommandError, match="--jobs: give a whole number from 1 to 16"):
         call_command("export_feedback", "--kind", "ratings", "--jobs", value, stdout=StringIO())
+
+
+def test_without_connections_for_the_parts_one_connection_does_it(ratings, monkeypatch, caplog):
+    """A server out of connection slots gets the export on Django's connection, logged."""
+    calls = {"count": 0}
+    real = parallel_copy._connection
+
+    def refused_second():
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise psycopg.OperationalError("FATAL:  sorry, too many clients already")
+        return real()
+
+    monkeypatch.setattr(parallel_copy, "_connection", refused_second)
+    expected = body(jobs=1)
+    before = backends()
+    assert body(jobs=3) == expected
+    assert "Exporting on one connection: FATAL:  sorry, too many clients already" in caplog.text
+    wait_for_backends(before)
+
+
+def test_a_part_whose_connection_dies_fails_the_export_as_a_database_error(ratings, monkeypatch):
+    """A part's server process killed mid-export is Django's DatabaseError, not psycopg's."""
+    real = parallel_copy._share_snapshot
+
+    def then_kill_the_last(connections, setup):
+        real(connections, setup)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [connections[-1].info.backend_pid])
+
+    monkeypatch.setattr(parallel_copy, "_share_snapshot", then_kill_the_last)
+    before = backends()
+    with pytest.raises(DatabaseError) as raised:
+        body(jobs=2)
+    assert not isinstance(raised.value, psycopg.Error)
+    wait_for_backends(before)
+
+
+def wait_for_backends(count: int) -> None:
+    """Wait up to five seconds for the server to count ``count`` client backends again."""
+    deadline = time.monotonic() + 5
+    while backends() > count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert backends() == count
