@@ -74,41 +74,43 @@ def test_writes_to_file(tmp_path):
     assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
 
 
-def test_file_replaced_only_when_complete(tmp_path, monkeypatch):
-    """An export that fails midway leaves an existing file untouched and no temporary file."""
+def fail_midway(monkeypatch, tmp_path, error: Exception) -> Path:
+    """Make the export raise ``error`` after its first chunk; the file it is to replace."""
     RatingFactory()
     target = tmp_path / "out.csv"
     target.write_text("previous export")
 
     def failing_export(**kwargs):
         yield b"id,created_at\n"
-        raise RuntimeError("database went away")
+        raise error
 
     monkeypatch.setattr(export_audit, "export_csv", failing_export)
+    return target
+
+
+def assert_left_alone(target: Path) -> None:
+    assert target.read_text() == "previous export"
+    assert [path.name for path in target.parent.iterdir()] == ["out.csv"]
+
+
+def test_file_replaced_only_when_complete(tmp_path, monkeypatch):
+    """An export that fails midway leaves an existing file untouched and no temporary file."""
+    target = fail_midway(monkeypatch, tmp_path, RuntimeError("a bug"))
     with pytest.raises(RuntimeError):
         run("--kind", "ratings", "-o", str(target))
-    assert target.read_text() == "previous export"
-    assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
+    assert_left_alone(target)
 
 
 def test_a_database_failure_is_reported_without_a_traceback(tmp_path, monkeypatch):
     """A database error mid-export is a one-line error, and the file is left as it was."""
-    RatingFactory()
-    target = tmp_path / "out.csv"
-    target.write_text("previous export")
-
-    def failing_export(**kwargs):
-        yield b"id,created_at\n"
-        raise DatabaseError("terminating connection due to administrator command")
-
-    monkeypatch.setattr(export_audit, "export_csv", failing_export)
+    error = DatabaseError("terminating connection due to administrator command")
+    target = fail_midway(monkeypatch, tmp_path, error)
     message = run_failing("--kind", "ratings", "-o", str(target))
     assert message == (
         "The export failed: terminating connection due to administrator command. "
         f"{target} was left as it was."
     )
-    assert target.read_text() == "previous export"
-    assert [path.name for path in tmp_path.iterdir()] == ["out.csv"]
+    assert_left_alone(target)
 
 
 def test_bom_option(tmp_path):
