@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain, islice
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
@@ -227,7 +228,9 @@ def format_timestamp(value: datetime | None) -> str:
     """``2026-11-26 03:36:59``: UTC, fractions of a second dropped (not rounded), as in SQL."""
     if value is None:
         return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    # Not strftime("%Y"), which writes the year 999 as "999" where PostgreSQL writes "0999".
+    utc = value.astimezone(UTC)
+    return f"{utc.date().isoformat()} {utc.hour:02}:{utc.minute:02}:{utc.second:02}"
 
 
 def neutralise(value: str) -> str:
@@ -393,7 +396,7 @@ def _daily_rows(ratings: QuerySet[Rating]) -> Iterator[tuple[object, ...]]:
         for row in rows:
             votes, useful = row["votes"], row["useful_votes"]
             yield (
-                row["day"].strftime(DATE_FORMAT),
+                row["day"].isoformat(),
                 row["explainer_id"],
                 _text(row["explainer__slug"]),
                 votes,
@@ -571,10 +574,11 @@ def _ratings_copy(ratings: QuerySet[Rating], *, jobs: int) -> Iterator[tuple[byt
 
     With ``jobs`` above 1, outside a transaction, and ratings enough to be worth it, the
     ratings are cut into that many ranges of ids, copied at once (``parallel_copy``).
-    Inside a transaction the export must see that transaction's own writes, which other
-    connections cannot: it then runs on Django's connection alone.
+    Inside a transaction (an atomic block, or autocommit turned off) the export must see
+    that transaction's own writes, which other connections cannot: it then runs on Django's
+    connection alone.
     """
-    if jobs > 1 and not connection.in_atomic_block:
+    if jobs > 1 and connection.get_autocommit() and not connection.in_atomic_block:
         bounds = ratings.aggregate(low=Min("pk"), high=Max("pk"))
         low, high = bounds["low"], bounds["high"]
         if low is not None and high - low >= PARALLEL_MIN_IDS:
@@ -585,15 +589,21 @@ def _ratings_copy(ratings: QuerySet[Rating], *, jobs: int) -> Iterator[tuple[byt
 
 def _ratings_copy_single(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int]]:
     """``_ratings_copy`` on Django's connection, in one COPY."""
-    statement = _ratings_copy_sql(ratings)
+    try:
+        statement = _ratings_copy_sql(ratings)
+    except EmptyResultSet:
+        # Nothing can match (no ratings chosen): the header alone, as on the Python path.
+        yield _header(HEADERS["ratings"]).encode(), 0
+        return
     cursor = connection.cursor()
     try:
         # The timestamps are built from the dates' text, whose form DateStyle decides; SET
         # LOCAL fixes it for this transaction only, whatever the server or role default.
         with transaction.atomic():
             cursor.execute("SET LOCAL DateStyle TO ISO")
-            # Django's cursor logs the COPY like any query when queries are logged.
-            with cursor.copy(statement) as copy:
+            # Django's cursor logs the COPY like any query when queries are logged, but
+            # leaves psycopg's errors from its Copy object unwrapped.
+            with connection.wrap_database_errors, cursor.copy(statement) as copy:
                 buffer = bytearray(_header(HEADERS["ratings"]).encode())
                 written = 0
                 # libpq hands over COPY data one row at a time; taking the rows in batches

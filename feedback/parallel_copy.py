@@ -17,11 +17,10 @@ as the server's, and would otherwise be the slowest part.
 
 from __future__ import annotations
 
-import select
+import selectors
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, suppress
-from itertools import chain
 
 import psycopg
 from django.db import DatabaseError, OperationalError, connection
@@ -29,8 +28,6 @@ from psycopg import pq, sql
 
 # Output handed on in chunks of about this size, as the serial export does.
 CHUNK_BYTES = 64 * 1024
-# A temporary file is read back in pieces of this size.
-SPOOL_READ_BYTES = 1024 * 1024
 
 
 def copy_in_parts(
@@ -70,10 +67,15 @@ def _message(error: psycopg.Error) -> str:
 
 
 def _connection():
-    """A new psycopg connection to Django's database, in autocommit mode."""
-    raw = connection.get_new_connection(connection.get_connection_params())
-    # Transactions are begun explicitly below; psycopg must not open its own.
-    raw.autocommit = True
+    """A new psycopg connection to Django's database, configured as Django configures its own
+    (time zone, ``assume_role``), in autocommit mode: transactions are begun explicitly."""
+    raw = connection.Database.connect(**connection.get_connection_params())
+    try:
+        raw.autocommit = True
+        connection._configure_connection(raw)
+    except BaseException:
+        raw.close()
+        raise
     return raw
 
 
@@ -90,116 +92,35 @@ def _share_snapshot(connections, setup: Sequence[str]) -> None:
             each.execute(statement)
 
 
-class _CopyReader:
-    """Reads every part's COPY at once and yields their data in order."""
+class _Part:
+    """One statement's connection, and its output while it waits for its turn.
 
-    def __init__(self, connections, statements: Sequence[str]):
-        self.connections = connections
-        self.statements = statements
-        self.pgconns = [each.pgconn for each in connections]
-        self.started = [False] * len(statements)
-        self.finished = [False] * len(statements)
-        self.spools: list = [None] * len(statements)
-        self.spooled_rows = [0] * len(statements)
-        self.unwritten: list[list[bytes]] = [[] for _ in statements]
-        self.unwritten_bytes = [0] * len(statements)
+    The output waits in memory up to ``CHUNK_BYTES``, then in a temporary file, written in
+    pieces of whole rows whose sizes and row counts are kept, so that it is handed on later
+    in the same whole-row chunks.
+    """
 
-    def chunks(self) -> Iterator[tuple[bytes, int]]:
-        try:
-            for pgconn, statement in zip(self.pgconns, self.statements, strict=True):
-                pgconn.send_query(statement.encode())
-            yield from self._chunks()
-        finally:
-            for index, pgconn in enumerate(self.pgconns):
-                if not self.finished[index] and pgconn.status == pq.ConnStatus.OK:
-                    # Stops the server's work now rather than when it next writes; closing
-                    # the connection, which follows, ends it anyway.
-                    with suppress(psycopg.Error):
-                        self.connections[index].cancel_safe(timeout=5)
-            for spool in self.spools:
-                if spool is not None:
-                    spool.close()
+    def __init__(self, raw):
+        self.raw = raw
+        self.pgconn = raw.pgconn
+        self.started = False
+        self.finished = False
+        self.waiting: list[bytes] = []
+        self.waiting_bytes = 0
+        self.waiting_rows = 0
+        self.file = None
+        self.pieces: list[tuple[int, int]] = []  # (bytes, rows) written to the file, in order
 
-    def _chunks(self) -> Iterator[tuple[bytes, int]]:
-        current = 0  # the part whose output is handed on as it arrives
-        pending: list[bytes] = []  # its reads not yet handed on: joined once, when enough
-        pending_bytes = pending_rows = 0
-        sockets = {pgconn.socket: index for index, pgconn in enumerate(self.pgconns)}
-        while current < len(self.pgconns):
-            waiting = [p.socket for i, p in enumerate(self.pgconns) if not self.finished[i]]
-            readable, _, _ = select.select(waiting, [], [])
-            for socket in readable:
-                index = sockets[socket]
-                data, rows = self._read(index)
-                if index == current:
-                    pending.append(data)
-                    pending_bytes += len(data)
-                    pending_rows += rows
-                elif rows:
-                    self._spool(index, data)
-                    self.spooled_rows[index] += rows
-            # A finished part's successor is next: what it spooled first, then live rows.
-            while current < len(self.pgconns) and self.finished[current]:
-                current += 1
-                if current < len(self.pgconns) and self.spooled_rows[current]:
-                    if pending:
-                        yield b"".join(pending), pending_rows
-                        pending.clear()
-                        pending_bytes = pending_rows = 0
-                    yield from self._spooled(current)
-            if pending_bytes >= CHUNK_BYTES:
-                yield b"".join(pending), pending_rows
-                pending.clear()
-                pending_bytes = pending_rows = 0
-        if pending:
-            yield b"".join(pending), pending_rows
-
-    def _spooled(self, index: int) -> Iterator[tuple[bytes, int]]:
-        """What part ``index`` kept, in order. The file's pieces split rows, so its rows are
-        counted with the last piece."""
-        spool = self.spools[index]
-        pieces: Iterable[bytes] = ()
-        if spool is not None:
-            spool.seek(0)
-            pieces = iter(lambda: spool.read(SPOOL_READ_BYTES), b"")
-        tail = b"".join(self.unwritten[index])
-        previous = None
-        for piece in chain(pieces, [tail] if tail else []):
-            if previous is not None:
-                yield previous, 0
-            previous = piece
-        yield previous or b"", self.spooled_rows[index]
-        if spool is not None:
-            spool.close()
-            self.spools[index] = None
-        self.unwritten[index] = []
-
-    def _spool(self, index: int, data: bytes) -> None:
-        """Keep ``data`` of part ``index`` until its turn, written to disk in large pieces."""
-        waiting = self.unwritten[index]
-        waiting.append(data)
-        self.unwritten_bytes[index] += len(data)
-        if self.unwritten_bytes[index] >= SPOOL_READ_BYTES:
-            self._spool_file(index).write(b"".join(waiting))
-            waiting.clear()
-            self.unwritten_bytes[index] = 0
-
-    def _spool_file(self, index: int):
-        if self.spools[index] is None:
-            # Closed by chunks(), or by _chunks() once the part has had its turn.
-            self.spools[index] = tempfile.TemporaryFile(prefix="newsroom-copy-")  # noqa: SIM115
-        return self.spools[index]
-
-    def _read(self, index: int) -> tuple[bytes, int]:
-        """Every whole row part ``index`` has received so far, joined, and how many."""
-        pgconn = self.pgconns[index]
+    def read(self) -> tuple[bytes, int]:
+        """Every whole row received so far, joined, and how many."""
+        pgconn = self.pgconn
         pgconn.consume_input()
-        rows = []
-        if not self.started[index]:
+        if not self.started:
             if pgconn.is_busy():
                 return b"", 0
             _check(pgconn.get_result(), pq.ExecStatus.COPY_OUT)
-            self.started[index] = True
+            self.started = True
+        rows = []
         while True:
             size, data = pgconn.get_copy_data(1)
             if size > 0:
@@ -210,10 +131,100 @@ class _CopyReader:
                 _check(pgconn.get_result(), pq.ExecStatus.COMMAND_OK)
                 while pgconn.get_result() is not None:
                     pass
-                self.finished[index] = True
+                self.finished = True
             elif size == -2:
                 raise DatabaseError(pgconn.get_error_message().decode(errors="replace"))
             return b"".join(rows), len(rows)
+
+    def keep(self, data: bytes, rows: int) -> None:
+        self.waiting.append(data)
+        self.waiting_bytes += len(data)
+        self.waiting_rows += rows
+        if self.waiting_bytes >= CHUNK_BYTES:
+            if self.file is None:
+                # Closed by kept() once the part has had its turn, or by close().
+                self.file = tempfile.TemporaryFile(prefix="newsroom-copy-")  # noqa: SIM115
+            self.file.write(b"".join(self.waiting))
+            self.pieces.append((self.waiting_bytes, self.waiting_rows))
+            self._forget_waiting()
+
+    def kept(self) -> Iterator[tuple[bytes, int]]:
+        """What ``keep`` was given, in order, in whole-row chunks."""
+        if self.file is not None:
+            self.file.seek(0)
+            for size, rows in self.pieces:
+                yield self.file.read(size), rows
+            self.file.close()
+            self.file = None
+            self.pieces = []
+        if self.waiting:
+            yield b"".join(self.waiting), self.waiting_rows
+            self._forget_waiting()
+
+    def _forget_waiting(self) -> None:
+        self.waiting = []
+        self.waiting_bytes = self.waiting_rows = 0
+
+    def close(self) -> None:
+        if not self.finished and self.pgconn.status == pq.ConnStatus.OK:
+            # Stops the server's work now rather than when it next writes; closing the
+            # connection, which follows, ends it anyway.
+            with suppress(psycopg.Error):
+                self.raw.cancel_safe(timeout=5)
+        if self.file is not None:
+            self.file.close()
+
+
+class _CopyReader:
+    """Reads every part's COPY at once and yields their data in order."""
+
+    def __init__(self, connections, statements: Sequence[str]):
+        self.parts = [_Part(raw) for raw in connections]
+        self.statements = statements
+
+    def chunks(self) -> Iterator[tuple[bytes, int]]:
+        # A selector, not select(): a process with many files open gets descriptors past
+        # select()'s limit of 1024.
+        with selectors.DefaultSelector() as selector:
+            try:
+                for part, statement in zip(self.parts, self.statements, strict=True):
+                    part.pgconn.send_query(statement.encode())
+                    selector.register(part.pgconn.socket, selectors.EVENT_READ, part)
+                yield from self._chunks(selector)
+            finally:
+                for part in self.parts:
+                    part.close()
+
+    def _chunks(self, selector) -> Iterator[tuple[bytes, int]]:
+        parts = iter(self.parts)
+        current = next(parts)  # the part whose output is handed on as it arrives
+        pending: list[bytes] = []  # its reads not yet handed on: joined once, when enough
+        pending_bytes = pending_rows = 0
+        while current is not None:
+            for key, _ in selector.select():
+                part = key.data
+                data, rows = part.read()
+                if part.finished:
+                    selector.unregister(key.fileobj)
+                if part is current:
+                    pending.append(data)
+                    pending_bytes += len(data)
+                    pending_rows += rows
+                elif rows:
+                    part.keep(data, rows)
+            # A finished part's successor is next: what it kept first, then live rows.
+            while current is not None and current.finished:
+                current = next(parts, None)
+                if current is not None and (current.waiting or current.pieces):
+                    if pending:
+                        yield b"".join(pending), pending_rows
+                        pending, pending_bytes, pending_rows = [], 0, 0
+                    yield from current.kept()
+            if pending_bytes >= CHUNK_BYTES:
+                yield b"".join(pending), pending_rows
+                pending, pending_bytes, pending_rows = [], 0, 0
+        if pending:
+            yield b"".join(pending), pending_rows
 
 
 def _check(result, expected: pq.ExecStatus) -> None:
