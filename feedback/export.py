@@ -644,7 +644,12 @@ def _ratings_copy_parallel(
         )
         for start, end in ranges
     ]
-    chunks = parallel_copy.copy_in_parts(statements, setup=["SET LOCAL DateStyle TO ISO"])
+    setup = [
+        "SET LOCAL DateStyle TO ISO",
+        # The parts are the parallelism: workers of their own would only crowd the cores.
+        "SET LOCAL max_parallel_workers_per_gather = 0",
+    ]
+    chunks = parallel_copy.copy_in_parts(statements, setup=setup)
     with closing(chunks):
         try:
             first = next(chunks, None)

@@ -215,11 +215,14 @@ class _CopyReader:
             # A finished part's successor is next: what it kept first, then live rows.
             while current is not None and current.finished:
                 current = next(parts, None)
-                if current is not None and (current.waiting or current.pieces):
-                    if pending:
-                        yield b"".join(pending), pending_rows
-                        pending, pending_bytes, pending_rows = [], 0, 0
-                    yield from current.kept()
+                if current is not None:
+                    for data, rows in current.kept():
+                        pending.append(data)
+                        pending_bytes += len(data)
+                        pending_rows += rows
+                        if pending_bytes >= CHUNK_BYTES:
+                            yield b"".join(pending), pending_rows
+                            pending, pending_bytes, pending_rows = [], 0, 0
             if pending_bytes >= CHUNK_BYTES:
                 yield b"".join(pending), pending_rows
                 pending, pending_bytes, pending_rows = [], 0, 0
@@ -228,6 +231,11 @@ class _CopyReader:
 
 
 def _check(result, expected: pq.ExecStatus) -> None:
-    if result is None or result.status != expected:
-        message = result.error_message if result is not None else b"no result"
-        raise DatabaseError(message.decode(errors="replace").strip() or "COPY failed")
+    """Raise the server's error, in its own words (its primary message), unless ``result``
+    has the ``expected`` status."""
+    if result is not None and result.status == expected:
+        return
+    message = b""
+    if result is not None:
+        message = result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or result.error_message
+    raise DatabaseError(message.decode(errors="replace").strip() or "The COPY failed.")

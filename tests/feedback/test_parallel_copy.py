@@ -192,7 +192,7 @@ def test_the_command_splits_with_jobs(ratings, tmp_path, monkeypatch):
     assert [len(statements) for statements in calls] == [3]
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "17", "two", "1.5", ""])
+@pytest.mark.parametrize("value", ["0", "-1", "17", "two", "1.5", "", " 3", "1_0", "\u0663"])
 def test_the_command_refuses_a_bad_jobs_value(value):
     """--jobs takes a whole number from 1 to 16, and says so."""
     with pytest.raises(CommandError, match="--jobs: give a whole number from 1 to 16"):

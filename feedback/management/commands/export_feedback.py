@@ -145,10 +145,8 @@ class Command(BaseCommand):
 
 def parse_jobs(value: str) -> int:
     """``--jobs``'s value as a number from 1 to MAX_JOBS, or a CommandError saying why not."""
-    try:
-        jobs = int(value)
-    except ValueError:
-        jobs = 0
+    # Digits only: int() would also take " 3" and "1_0".
+    jobs = int(value) if value.isascii() and value.isdigit() else 0
     if not 1 <= jobs <= MAX_JOBS:
         raise CommandError(f"--jobs: give a whole number from 1 to {MAX_JOBS}, not {value!r}.")
     return jobs
