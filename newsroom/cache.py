@@ -41,6 +41,7 @@ def redis_error() -> type[Exception]:
 
     return RedisError
 
+
 PAUSE_SECONDS = 1.0
 
 # Sent by the cache whose call found Redis answering again after an outage this process saw
