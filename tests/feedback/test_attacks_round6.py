@@ -18,6 +18,7 @@ from feedback.export import CHUNK_BYTES, export_csv
 from feedback.models import Rating
 from tests.factories import ExplainerFactory
 from tests.feedback import csv_payloads
+from tests.feedback.exports import bulk_ratings, spy_on_parts
 from tests.feedback.factories import RatingFactory
 
 POSTGRESQL = connection.vendor == "postgresql"
@@ -51,33 +52,6 @@ def python_body(monkeypatch, **kwargs) -> bytes:
     with monkeypatch.context() as patched:
         patched.setattr(export, "_use_copy", lambda: False)
         return body(**kwargs)
-
-
-def bulk(count: int, comment: str = "A comment long enough to fill chunks. " * 5) -> None:
-    explainer = ExplainerFactory(published=True)
-    Rating.objects.bulk_create(
-        Rating(
-            explainer=explainer,
-            reader=f"{n:064x}",
-            useful=bool(n % 3),
-            comment=comment,
-            explainer_version=1,
-        )
-        for n in range(count)
-    )
-
-
-def spy_on_parts(monkeypatch) -> list[list[str]]:
-    """Record the statements of every parallel copy."""
-    calls = []
-    real = parallel_copy.copy_in_parts
-
-    def recording(statements, **kwargs):
-        calls.append(list(statements))
-        return real(statements, **kwargs)
-
-    monkeypatch.setattr(parallel_copy, "copy_in_parts", recording)
-    return calls
 
 
 def slow_first_part(monkeypatch, seconds: float) -> None:
@@ -168,7 +142,7 @@ def run_command(*args: str) -> None:
 @pytest.mark.parametrize("entry", ["command", "export_csv"])
 def test_a_refused_extra_connection_fails_clearly_or_falls_back(entry, monkeypatch):
     """A role at its CONNECTION LIMIT: fall back, or a Django DatabaseError / CommandError."""
-    bulk(5)
+    bulk_ratings(5)
     expected = body(jobs=1)
     before = backends()
     with role("attack_r6_limited", "LOGIN CONNECTION LIMIT 1") as limited:
@@ -197,7 +171,7 @@ def test_a_failing_single_connection_copy_is_a_one_line_command_error(
     failure, monkeypatch, tmp_path
 ):
     """Exports below PARALLEL_MIN_IDS: a server error is a CommandError, the file untouched."""
-    bulk(5)
+    bulk_ratings(5)
     target = tmp_path / "out.csv"
     target.write_text("previous export")
     if failure == "division by zero":
@@ -219,7 +193,7 @@ def test_a_failing_single_connection_copy_is_a_one_line_command_error(
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_connection_lost_mid_export_is_a_one_line_command_error(jobs, monkeypatch, tmp_path):
     """A COPY's server process killed mid-export (failover): a CommandError, nothing left."""
-    bulk(40_000, comment="x" * 600)
+    bulk_ratings(40_000, comment="x" * 600)
     before = backends()
     parts = []
     real_share = parallel_copy._share_snapshot
@@ -235,21 +209,26 @@ def test_a_connection_lost_mid_export_is_a_one_line_command_error(jobs, monkeypa
         chunks = real(**kwargs)
         try:
             yield next(chunks)
-            # The single COPY runs on Django's connection; with parts, the last one, which
-            # the reader spools.
-            raw = parts[-1] if parts else connection.connection
-            pid = raw.info.backend_pid
+            # The single COPY runs on Django's connection. With parts, the spooled one if it
+            # is still sending (on a busy machine it may have finished before the first
+            # chunk), else the first, whose rows wait for this consumer.
+            raws = parts[::-1] if parts else [connection.connection]
+            pids = [raw.info.backend_pid for raw in raws]
             with other_connection() as other:
                 deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
-                    (waiting,) = other.execute(
-                        "SELECT wait_event FROM pg_stat_activity WHERE pid = %s", [pid]
-                    ).fetchone()
-                    if waiting == "ClientWrite":  # its socket is full: blocked on us
-                        break
+                blocked = None
+                while blocked is None and time.monotonic() < deadline:
+                    waits = dict(
+                        other.execute(
+                            "SELECT pid, wait_event FROM pg_stat_activity WHERE pid = ANY(%s)",
+                            [pids],
+                        ).fetchall()
+                    )
+                    # ClientWrite: its socket is full, it is blocked on us.
+                    blocked = next((p for p in pids if waits.get(p) == "ClientWrite"), None)
                     time.sleep(0.05)
-                assert waiting == "ClientWrite"
-                other.execute("SELECT pg_terminate_backend(%s)", [pid])
+                assert blocked is not None
+                other.execute("SELECT pg_terminate_backend(%s)", [blocked])
             time.sleep(0.3)
             yield from chunks
         finally:
@@ -267,7 +246,7 @@ def test_a_connection_lost_mid_export_is_a_one_line_command_error(jobs, monkeypa
 @parallel
 def test_a_failing_part_reads_like_any_database_error(monkeypatch):
     """A part's server error reaches the operator as its message alone, as psycopg words it."""
-    bulk(5)
+    bulk_ratings(5)
     fail_every_part(monkeypatch)
     with pytest.raises(CommandError) as raised:
         run_command("--jobs", "2")
@@ -277,7 +256,7 @@ def test_a_failing_part_reads_like_any_database_error(monkeypatch):
 @parallel
 def test_the_parts_run_as_the_role_djangos_connection_assumes(monkeypatch):
     """With ``assume_role`` the parts read as that role, not as the login role."""
-    bulk(3)
+    bulk_ratings(3)
     with role("attack_r6_reader", "NOLOGIN") as reader:
         with connection.cursor() as cursor:
             cursor.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{reader}"')
@@ -328,7 +307,7 @@ def test_an_open_manual_transaction_is_not_split(monkeypatch):
 @parallel
 def test_a_process_with_many_open_files_can_still_split(monkeypatch):
     """A long-lived process with more than 1024 files open gets the same export."""
-    bulk(3)
+    bulk_ratings(3)
     expected = body(jobs=1)
     held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
     try:
@@ -341,7 +320,7 @@ def test_a_process_with_many_open_files_can_still_split(monkeypatch):
 @parallel
 def test_every_parallel_chunk_is_whole_rows(monkeypatch):
     """A part that spooled more than a megabyte still comes out in chunks of whole rows."""
-    bulk(8000, comment="é" * 150)  # about 450 bytes a row: 1.8 MB in the second part
+    bulk_ratings(8000, comment="é" * 150)  # about 450 bytes a row: 1.8 MB in the second part
     slow_first_part(monkeypatch, 1)  # the second part is all spooled meanwhile
     chunks = list(export_csv(kind="ratings", jobs=2))
     assert b"".join(chunks) == body(jobs=1)
@@ -355,7 +334,7 @@ def test_every_parallel_chunk_is_whole_rows(monkeypatch):
 def test_parallel_chunks_are_bounded_like_the_single_copys():
     """As test_large_export_streams_in_bounded_chunks, with the export in three parts: every
     chunk but the last at least CHUNK_BYTES, none near a megabyte."""
-    bulk(2500)
+    bulk_ratings(2500)
     sizes = [len(chunk) for chunk in export_csv(kind="ratings", jobs=3)]
     assert len(sizes) > 3
     assert all(CHUNK_BYTES <= size < 8 * CHUNK_BYTES for size in sizes[:-1])
@@ -429,7 +408,7 @@ def test_any_ids_any_sizes_same_bytes_and_counts(jobs, chunk_bytes, monkeypatch)
 def test_ratings_added_between_the_bounds_and_the_snapshot_are_in_the_end_parts(jobs, monkeypatch):
     """Ids below the first or above the last bound taken fall in the open-ended parts."""
     explainer = ExplainerFactory(published=True)
-    bulk(10)
+    bulk_ratings(10)
     real = parallel_copy.copy_in_parts
 
     def then_add(statements, **kwargs):
@@ -448,7 +427,7 @@ def test_ratings_added_between_the_bounds_and_the_snapshot_are_in_the_end_parts(
 @parallel
 def test_interrupted_export_leaves_no_backend_file_or_descriptor(monkeypatch, tmp_path):
     """Ctrl-C in the read loop: no backend, spool file or descriptor left; audit incomplete."""
-    bulk(20_000)
+    bulk_ratings(20_000)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     before, descriptors = backends(), open_descriptors()
     real = parallel_copy.selectors.DefaultSelector.select
@@ -472,7 +451,7 @@ def test_interrupted_export_leaves_no_backend_file_or_descriptor(monkeypatch, tm
 @parallel
 def test_a_statement_timeout_on_the_parts_is_a_one_line_error(monkeypatch):
     """A statement_timeout from the connection's options ends every part, clearly."""
-    bulk(5)
+    bulk_ratings(5)
     slow_first_part(monkeypatch, 2)
     real = connection.get_connection_params
     before = backends()

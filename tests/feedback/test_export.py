@@ -28,6 +28,7 @@ from feedback.models import Rating, Reason
 from feedback.stats import wilson_lower_bound
 from tests.factories import ExplainerFactory, TopicFactory
 from tests.feedback import csv_payloads
+from tests.feedback.exports import bulk_ratings
 from tests.feedback.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
@@ -455,20 +456,6 @@ def test_progress_reports_rows_written():
     seen = []
     b"".join(export_csv(kind="ratings", progress=seen.append))
     assert seen[-1] == 3
-
-
-def bulk_ratings(count: int) -> None:
-    explainer = ExplainerFactory(published=True)
-    Rating.objects.bulk_create(
-        Rating(
-            explainer=explainer,
-            reader=f"{n:064x}",
-            useful=bool(n % 3),
-            comment="A comment long enough to fill chunks quickly. " * 3,
-            explainer_version=1,
-        )
-        for n in range(count)
-    )
 
 
 def test_large_export_streams_in_bounded_chunks():

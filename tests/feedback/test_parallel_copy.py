@@ -13,6 +13,7 @@ from feedback.export import export_csv
 from feedback.models import Rating
 from tests.factories import ExplainerFactory, TopicFactory
 from tests.feedback import csv_payloads
+from tests.feedback.exports import spy_on_parts
 from tests.feedback.factories import RatingFactory
 from tests.feedback.test_export import export_options
 
@@ -57,19 +58,6 @@ def backends() -> int:
             "AND backend_type = 'client backend'"
         )
         return cursor.fetchone()[0]
-
-
-def spy_on_parts(monkeypatch) -> list[list[str]]:
-    """Record the statements of every parallel copy."""
-    calls = []
-    real = parallel_copy.copy_in_parts
-
-    def recording(statements, **kwargs):
-        calls.append(list(statements))
-        return real(statements, **kwargs)
-
-    monkeypatch.setattr(parallel_copy, "copy_in_parts", recording)
-    return calls
 
 
 @pytest.mark.parametrize("jobs", [2, 3, 7])

@@ -1,0 +1,33 @@
+"""Helpers shared by the ratings export's tests."""
+
+from feedback import parallel_copy
+from feedback.models import Rating
+from tests.factories import ExplainerFactory
+
+
+def bulk_ratings(count: int, comment: str = "A comment long enough to fill chunks. " * 5) -> None:
+    """``count`` ratings of one explainer, inserted at once, each with ``comment``."""
+    explainer = ExplainerFactory(published=True)
+    Rating.objects.bulk_create(
+        Rating(
+            explainer=explainer,
+            reader=f"{n:064x}",
+            useful=bool(n % 3),
+            comment=comment,
+            explainer_version=1,
+        )
+        for n in range(count)
+    )
+
+
+def spy_on_parts(monkeypatch) -> list[list[str]]:
+    """Record the statements of every parallel copy."""
+    calls = []
+    real = parallel_copy.copy_in_parts
+
+    def recording(statements, **kwargs):
+        calls.append(list(statements))
+        return real(statements, **kwargs)
+
+    monkeypatch.setattr(parallel_copy, "copy_in_parts", recording)
+    return calls
