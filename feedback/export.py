@@ -531,6 +531,11 @@ _QUOTED_COLUMNS = tuple(
 )
 
 
+# The times are the timestamps' own text, whose form DateStyle decides: SET LOCAL fixes it for
+# the COPY's transaction only, whatever the server or role default.
+_ISO_DATES = "SET LOCAL DateStyle TO ISO"
+
+
 def _ratings_copy_sql(ratings: QuerySet[Rating]) -> str:
     """The COPY statement for ``ratings``, filters inlined as literals.
 
@@ -597,10 +602,8 @@ def _ratings_copy_single(ratings: QuerySet[Rating]) -> Iterator[tuple[bytes, int
         return
     cursor = connection.cursor()
     try:
-        # The timestamps are built from the dates' text, whose form DateStyle decides; SET
-        # LOCAL fixes it for this transaction only, whatever the server or role default.
         with transaction.atomic():
-            cursor.execute("SET LOCAL DateStyle TO ISO")
+            cursor.execute(_ISO_DATES)
             # Django's cursor logs the COPY like any query when queries are logged, but
             # leaves psycopg's errors from its Copy object unwrapped.
             with connection.wrap_database_errors, cursor.copy(statement) as copy:
@@ -645,7 +648,7 @@ def _ratings_copy_parallel(
         for start, end in ranges
     ]
     setup = [
-        "SET LOCAL DateStyle TO ISO",
+        _ISO_DATES,
         # The parts are the parallelism: workers of their own would only crowd the cores.
         "SET LOCAL max_parallel_workers_per_gather = 0",
     ]

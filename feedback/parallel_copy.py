@@ -92,6 +92,31 @@ def _share_snapshot(connections, setup: Sequence[str]) -> None:
             each.execute(statement)
 
 
+class _Rows:
+    """Whole rows gathered until there are enough to hand on, then joined once."""
+
+    def __init__(self):
+        self.pieces: list[bytes] = []
+        self.size = self.rows = 0
+
+    def add(self, data: bytes, rows: int) -> None:
+        self.pieces.append(data)
+        self.size += len(data)
+        self.rows += rows
+
+    def full(self) -> bool:
+        return self.size >= CHUNK_BYTES
+
+    def take(self) -> tuple[bytes, int]:
+        """The rows gathered, joined, and how many; the gathering starts again."""
+        taken = b"".join(self.pieces), self.rows
+        self.pieces, self.size, self.rows = [], 0, 0
+        return taken
+
+    def __bool__(self) -> bool:
+        return bool(self.pieces)
+
+
 class _Part:
     """One statement's connection, and its output while it waits for its turn.
 
@@ -105,9 +130,7 @@ class _Part:
         self.pgconn = raw.pgconn
         self.started = False
         self.finished = False
-        self.waiting: list[bytes] = []
-        self.waiting_bytes = 0
-        self.waiting_rows = 0
+        self.waiting = _Rows()
         self.file = None
         self.pieces: list[tuple[int, int]] = []  # (bytes, rows) written to the file, in order
 
@@ -137,16 +160,14 @@ class _Part:
             return b"".join(rows), len(rows)
 
     def keep(self, data: bytes, rows: int) -> None:
-        self.waiting.append(data)
-        self.waiting_bytes += len(data)
-        self.waiting_rows += rows
-        if self.waiting_bytes >= CHUNK_BYTES:
+        self.waiting.add(data, rows)
+        if self.waiting.full():
             if self.file is None:
                 # Closed by kept() once the part has had its turn, or by close().
                 self.file = tempfile.TemporaryFile(prefix="newsroom-copy-")  # noqa: SIM115
-            self.file.write(b"".join(self.waiting))
-            self.pieces.append((self.waiting_bytes, self.waiting_rows))
-            self._forget_waiting()
+            piece, piece_rows = self.waiting.take()
+            self.file.write(piece)
+            self.pieces.append((len(piece), piece_rows))
 
     def kept(self) -> Iterator[tuple[bytes, int]]:
         """What ``keep`` was given, in order, in whole-row chunks."""
@@ -158,12 +179,7 @@ class _Part:
             self.file = None
             self.pieces = []
         if self.waiting:
-            yield b"".join(self.waiting), self.waiting_rows
-            self._forget_waiting()
-
-    def _forget_waiting(self) -> None:
-        self.waiting = []
-        self.waiting_bytes = self.waiting_rows = 0
+            yield self.waiting.take()
 
     def close(self) -> None:
         if not self.finished and self.pgconn.status == pq.ConnStatus.OK:
@@ -198,8 +214,7 @@ class _CopyReader:
     def _chunks(self, selector) -> Iterator[tuple[bytes, int]]:
         parts = iter(self.parts)
         current = next(parts)  # the part whose output is handed on as it arrives
-        pending: list[bytes] = []  # its reads not yet handed on: joined once, when enough
-        pending_bytes = pending_rows = 0
+        pending = _Rows()  # its rows not yet handed on
         while current is not None:
             for key, _ in selector.select():
                 part = key.data
@@ -207,9 +222,7 @@ class _CopyReader:
                 if part.finished:
                     selector.unregister(key.fileobj)
                 if part is current:
-                    pending.append(data)
-                    pending_bytes += len(data)
-                    pending_rows += rows
+                    pending.add(data, rows)
                 elif rows:
                     part.keep(data, rows)
             # A finished part's successor is next: what it kept first, then live rows.
@@ -217,17 +230,13 @@ class _CopyReader:
                 current = next(parts, None)
                 if current is not None:
                     for data, rows in current.kept():
-                        pending.append(data)
-                        pending_bytes += len(data)
-                        pending_rows += rows
-                        if pending_bytes >= CHUNK_BYTES:
-                            yield b"".join(pending), pending_rows
-                            pending, pending_bytes, pending_rows = [], 0, 0
-            if pending_bytes >= CHUNK_BYTES:
-                yield b"".join(pending), pending_rows
-                pending, pending_bytes, pending_rows = [], 0, 0
+                        pending.add(data, rows)
+                        if pending.full():
+                            yield pending.take()
+            if pending.full():
+                yield pending.take()
         if pending:
-            yield b"".join(pending), pending_rows
+            yield pending.take()
 
 
 def _check(result, expected: pq.ExecStatus) -> None:
