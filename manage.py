@@ -8,6 +8,9 @@ import sys
 def main():
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+    from newsroom import startup
+
+    startup.pause()
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:

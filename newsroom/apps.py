@@ -1,12 +1,18 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
+from . import startup
+
 
 class NewsroomConfig(AppConfig):
     """The project itself, as an app: its template tags (the admin's home page)."""
 
     default = True
     name = "newsroom"
+
+    def ready(self):
+        # Every model is loaded by now: the apps after this one only connect receivers.
+        startup.resume()
 
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):

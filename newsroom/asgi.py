@@ -9,7 +9,12 @@ https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
 
 import os
 
-from django.core.asgi import get_asgi_application
+from newsroom import startup
+
+# Before Django is imported: see newsroom/startup.py.
+startup.pause()
+
+from django.core.asgi import get_asgi_application  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
 

@@ -1,0 +1,69 @@
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsroom import startup
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = "import gc; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
+
+
+@pytest.fixture
+def collector():
+    """The test process's collector, as it was, after the test."""
+    enabled = gc.isenabled()
+    yield
+    startup._paused = False
+    gc.unfreeze()
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_resume_freezes_what_exists_and_collects_again(collector):
+    """pause() stops collection; resume() freezes what start-up built and turns it back on."""
+    gc.enable()
+    startup.pause()
+    assert not gc.isenabled()
+    startup.resume()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
+
+
+def test_resume_without_pause_changes_nothing(collector):
+    """Django started by anything but an entry point (the test suite) is left as it is."""
+    gc.enable()
+    startup.resume()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_collection_someone_else_turned_off_stays_off(collector):
+    """pause() takes over only a collector that was on."""
+    gc.disable()
+    startup.pause()
+    startup.resume()
+    assert not gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def run(*args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()[-2:]
+
+
+def test_management_commands_run_collecting_with_start_up_frozen():
+    """manage.py pauses collection until the apps are loaded, then collects as usual."""
+    assert run("manage.py", "shell", "-v", "0", "-c", REPORT) == ["True", "True"]
+
+
+@pytest.mark.parametrize("entry", ["wsgi", "asgi"])
+def test_web_workers_run_collecting_with_start_up_frozen(entry):
+    """wsgi.py and asgi.py do the same for the web server's workers."""
+    assert run("-c", f"import newsroom.{entry}; {REPORT}") == ["True", "True"]
