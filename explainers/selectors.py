@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from newsroom.prepared import PLACEHOLDER_INT, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 
+from . import page_cache
 from .models import Explainer, Notice, RenditionSet, Topic
 
 # What a card (home, topic, search, related lists) shows of each revision.
@@ -205,7 +206,12 @@ def page_state(slug: str) -> PageState | None:
 
 _page_explainer_query = PreparedQuery(
     Explainer,
-    lambda *, pk, now: Explainer.objects.published(now=now).with_public_revision().filter(pk=pk),
+    lambda *, pk, now: (
+        Explainer.objects.published(now=now)
+        .with_public_revision()
+        .filter(pk=pk)
+        .annotate(**page_cache.upcoming_changes(after=now))
+    ),
     pk=PLACEHOLDER_INT,
     now=PLACEHOLDER_TIME,
 )
@@ -213,7 +219,11 @@ _page_explainer_query = PreparedQuery(
 
 def page_explainer(state: PageState) -> tuple[Explainer, list[Notice]] | None:
     """The explainer ``state`` found, if still published, with both approved revisions
-    loaded, and its visible notices (asked for only when the state says it has any)."""
+    loaded, and its visible notices (asked for only when the state says it has any).
+
+    It comes with the site's next scheduled change after now (``page_cache.earliest_change``),
+    which its related list needs.
+    """
     found = _page_explainer_query.objects(pk=state.pk, now=timezone.now())
     if not found:
         return None

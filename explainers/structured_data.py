@@ -1,16 +1,18 @@
 """schema.org ``NewsArticle`` data for an explainer page, so search engines read it right."""
 
+import functools
 import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import setting_changed
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
 from newsroom.site import absolute_url
 
-from .models import Explainer, Notice
+from .models import SECTIONS, Explainer, Notice
 from .renditions import AI_SOURCE_TYPE, Picture
 
 # Same escapes as Django's json_script: the JSON cannot close the <script> element.
@@ -27,8 +29,12 @@ AI_REVIEWED_SOURCE_TYPE = (
 HEADLINE_MAX = 110
 
 
+@functools.lru_cache(maxsize=1)
 def publisher() -> dict:
-    """The publication as an Organization, from settings (NEWSROOM_SITE_NAME and others)."""
+    """The publication as an Organization, from settings (NEWSROOM_SITE_NAME and others).
+
+    Worked out once per process (settings do not change while it runs); not to be modified.
+    """
     logo = settings.PUBLISHER_LOGO_URL or static("logo.png")
     return {
         "@type": "NewsMediaOrganization",
@@ -38,28 +44,39 @@ def publisher() -> dict:
     }
 
 
+def settings_changed(**kwargs):
+    publisher.cache_clear()
+
+
+setting_changed.connect(settings_changed)
+
+
 def news_article(
     explainer: Explainer,
     content,
     *,
     url: str,
+    summary: str,
     images: list[dict],
     updated_at,
     signed_off: bool,
     notices: list[Notice],
 ) -> dict:
-    """``content`` is the revision shown (the live one for readers)."""
+    """``content`` is the revision shown (the live one for readers), ``summary`` its summary."""
     organization = publisher()
+    headline = content.headline
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": Truncator(content.headline).chars(HEADLINE_MAX),
-        "description": content.summary,
+        "headline": Truncator(headline).chars(HEADLINE_MAX)
+        if len(headline) > HEADLINE_MAX
+        else headline,
+        "description": summary,
         "url": url,
         "mainEntityOfPage": url,
         "datePublished": explainer.published_at,
         "dateModified": updated_at or explainer.published_at,
-        "articleSection": [heading for _, heading, _ in content.sections()],
+        "articleSection": [heading for _, heading, _ in SECTIONS],
         "isBasedOn": [source["url"] for source in content.source_links],
         "isAccessibleForFree": True,
         "inLanguage": settings.SITE_LANGUAGE,

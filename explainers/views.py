@@ -35,6 +35,7 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
     ``notices`` are the ones shown, when the caller has them.
     """
     url = absolute_url(content.get_absolute_url())
+    summary = content.summary
     picture = renditions.picture(content)
     images = structured_data.image_objects(picture, absolute=absolute_url)
     if notices is None:
@@ -49,7 +50,8 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
         "explainer": explainer,
         "content": content,
         "canonical_url": url,
-        "summary": content.summary,
+        "summary": summary,
+        "sections": content.sections(),
         "corrections": [n for n in notices if n.kind == Notice.Kind.CORRECTION],
         "other_notices": [n for n in notices if n.kind != Notice.Kind.CORRECTION],
         "signed_off": signed_off,
@@ -62,6 +64,7 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
                 explainer,
                 content,
                 url=url,
+                summary=summary,
                 images=images,
                 updated_at=updated_at,
                 signed_off=signed_off,
@@ -161,7 +164,7 @@ class ExplainerDetailView(DetailView):
         Kept apart from the page: it changes when other explainers do (one of its own, or
         any of the explainer's topic), while the page itself does not.
         """
-        started_ns, now = time.time_ns(), timezone.now()
+        started_ns = time.time_ns()
         related = search.related(self.object)
         topic = self.object.public_revision.topic_id
         keys = {
@@ -179,8 +182,9 @@ class ExplainerDetailView(DetailView):
         keys.add(page_cache.ALL)
         html = render_to_string("includes/related.html", {"related": related}, self.request)
         versions = page_cache.settle_versions(keys)
-        # Any publication, expiry or scheduled change may change the list: no later than that.
-        changes_at = page_cache.next_change(after=now)
+        # Any publication, expiry or scheduled change may change the list: no later than that
+        # (loaded with the explainer).
+        changes_at = page_cache.earliest_change(self.object)
         entry = {"html": html.encode(), "versions": versions, "changes_at": changes_at}
         # Not kept if one of its keys changed while it was worked out (or, read from a replica,
         # within the lag the replica is allowed): it may show the old list.

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from explainers import page_cache
@@ -116,6 +118,19 @@ def test_a_related_explainer_expiring_bounds_the_page_lifetime(client):
     ExplainerFactory(published=True, topic=topic, expires_at=timezone.now() + timedelta(seconds=30))
     response = client.get(explainer.get_absolute_url())
     assert 0 < max_age(response) <= 30
+
+
+def test_the_next_publication_anywhere_comes_with_the_explainer(client):
+    """A cold render learns when a scheduled publication could change its related list from
+    the query that loads the explainer, not from a query of its own."""
+    explainer = ExplainerFactory(published=True, headline="Glacier melt speeds up")
+    ExplainerFactory(published=True, published_at=timezone.now() + timedelta(seconds=45))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(explainer.get_absolute_url())
+    assert 0 < max_age(response) <= 45
+    asking = [q["sql"] for q in queries.captured_queries if "upcoming_publication" in q["sql"]]
+    assert len(asking) == 1
+    assert "whats_happening" in asking[0]
 
 
 def test_a_topic_of_a_related_card_renamed_shows_in_the_list(client):

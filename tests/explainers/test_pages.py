@@ -163,18 +163,18 @@ def test_detail_is_publicly_cacheable(client, published_explainer):
 
 
 def test_detail_query_count_does_not_grow(client, django_assert_max_num_queries):
-    """The explainer page makes at most 6 queries whatever the number of sources or explainers.
+    """The explainer page makes at most 5 queries whatever the number of sources or explainers.
 
     One for what the page shows (its state), one for the explainer with its revisions (sources
-    are in the revision; notices only when the state says it has some); up to four for its
-    related explainers (same topic, closest by text, with SQLite's check for its full-text
-    table, and when the next publication or expiry could change the list).
+    are in the revision; notices only when the state says it has some) and the next time a
+    publication or expiry could change its related list; up to three for its related
+    explainers (same topic, closest by text, with SQLite's check for its full-text table).
     """
     explainer = ExplainerFactory(published=True, topic=TopicFactory())
     SourceFactory.create_batch(12, explainer=explainer)
     ExplainerFactory.create_batch(5, published=True)
     url = explainer.get_absolute_url()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert client.get(url).status_code == 200
 
 
