@@ -2,6 +2,7 @@
 
 import functools
 import json
+import unicodedata
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -65,12 +66,13 @@ def news_article(
     """``content`` is the revision shown (the live one for readers), ``summary`` its summary."""
     organization = publisher()
     headline = content.headline
+    if len(headline) > HEADLINE_MAX or not unicodedata.is_normalized("NFC", headline):
+        # Truncator also gives the text in NFC: skipped only when it would change nothing.
+        headline = Truncator(headline).chars(HEADLINE_MAX)
     data = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
-        "headline": Truncator(headline).chars(HEADLINE_MAX)
-        if len(headline) > HEADLINE_MAX
-        else headline,
+        "headline": headline,
         "description": summary,
         "url": url,
         "mainEntityOfPage": url,

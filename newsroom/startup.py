@@ -7,10 +7,13 @@ interpreter walked them all once more on its way out (about 0.1 s). The entry po
 (``manage.py``, ``wsgi.py``, ``asgi.py``) pause collection before Django starts; once the apps
 are loaded, everything that exists is moved to the permanent generation (``gc.freeze()``),
 which later collections and the exit skip, and collection resumes for what the process
-does next. Anything else that starts Django (the test suite) is left as it is.
+does next. Anything else that starts Django (the test suite) is left as it is, and so is a
+process whose Django is set up already when an entry point is imported (``runserver`` loads
+``wsgi.py`` after ``manage.py`` set it up): no ``ready()`` would come to resume collection.
 """
 
 import gc
+import sys
 
 _paused = False
 
@@ -18,6 +21,9 @@ _paused = False
 def pause() -> None:
     """Stop cycle collection until ``resume()``; an entry point's first step."""
     global _paused
+    django_apps = sys.modules.get("django.apps")
+    if django_apps is not None and django_apps.apps.ready:
+        return
     if gc.isenabled():
         gc.disable()
         _paused = True

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 from newsroom import startup
 
@@ -22,8 +23,9 @@ def collector():
     (gc.enable if enabled else gc.disable)()
 
 
-def test_resume_freezes_what_exists_and_collects_again(collector):
+def test_resume_freezes_what_exists_and_collects_again(collector, monkeypatch):
     """pause() stops collection; resume() freezes what start-up built and turns it back on."""
+    monkeypatch.setattr(apps, "ready", False)  # as before Django is set up
     gc.enable()
     startup.pause()
     assert not gc.isenabled()
