@@ -30,23 +30,30 @@ AI_REVIEWED_SOURCE_TYPE = (
 HEADLINE_MAX = 110
 
 
-@functools.lru_cache(maxsize=1)
 def publisher() -> dict:
     """The publication as an Organization, from settings (NEWSROOM_SITE_NAME and others).
 
-    Worked out once per process (settings do not change while it runs); not to be modified.
+    A new dict each time (callers may change theirs) from addresses worked out once.
     """
-    logo = settings.PUBLISHER_LOGO_URL or static("logo.png")
+    name, url, logo = _publisher_fields()
     return {
         "@type": "NewsMediaOrganization",
-        "name": settings.SITE_NAME,
-        "url": settings.PUBLISHER_URL or settings.SITE_URL,
-        "logo": {"@type": "ImageObject", "url": absolute_url(logo)},
+        "name": name,
+        "url": url,
+        "logo": {"@type": "ImageObject", "url": logo},
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _publisher_fields() -> tuple[str, str, str]:
+    # Once per process: the logo's hashed static name and the site's address do not change
+    # while it runs (settings_changed forgets them in tests).
+    logo = settings.PUBLISHER_LOGO_URL or static("logo.png")
+    return settings.SITE_NAME, settings.PUBLISHER_URL or settings.SITE_URL, absolute_url(logo)
+
+
 def settings_changed(**kwargs):
-    publisher.cache_clear()
+    _publisher_fields.cache_clear()
 
 
 setting_changed.connect(settings_changed)

@@ -88,3 +88,9 @@ def test_the_publisher_follows_a_settings_change(settings):
     organization = structured_data.publisher()
     assert organization["name"] == "Daily Explainer"
     assert organization["logo"]["url"] == "https://cdn.example/other-logo.png"
+
+
+def test_a_caller_changing_its_publisher_changes_no_other_page():
+    """publisher() gives each caller a dict of its own: the kept values cannot be changed."""
+    structured_data.publisher()["logo"]["url"] = "https://evil.example/logo.png"
+    assert structured_data.publisher()["logo"]["url"] != "https://evil.example/logo.png"
