@@ -2,7 +2,8 @@
 
 A benchmark run by hand, not a test. From the project root:
 
-    .venv/bin/python bench/pages.py [--duration 10] [--database-url postgres://...] [--varnish]
+    .venv/bin/python bench/pages.py [--duration 10] [--rounds 3] [--varnish]
+                                    [--database-url postgres://...]
 
 It configures the production profile (DEBUG off, whitenoise's compressed manifest storage,
 persistent database connections), collects static files into a temporary STATIC_ROOT, migrates
@@ -30,6 +31,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -97,6 +99,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="how long wrk loads each address (default: %(default)s)",
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="load every address N times in turn and judge the median of the rounds' ratios: "
+        "steadier when the machine's speed drifts (default: %(default)s)",
+    )
+    parser.add_argument(
         "--warmup",
         type=int,
         default=3,
@@ -125,6 +135,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--duration must be at least 1 second")
     if args.warmup < 0:
         parser.error("--warmup cannot be negative")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     if urllib.parse.urlsplit(args.database_url).scheme not in {"postgres", "postgresql"}:
         parser.error("--database-url must be a postgres:// or postgresql:// URL")
     return args
@@ -548,11 +560,14 @@ def format_ms(value: float) -> str:
     return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
 
 
-def report(results: list[Result], duration: int, busy_before: float | None) -> bool:
+def report(rounds: list[list[Result]], duration: int, busy_before: float | None) -> bool:
+    """Print each address's median round and each page's ratio: the median of its rounds'
+    ratios, each against the static file loaded in the same round."""
     print()
     print(
         f"gunicorn {WORKERS} sync workers, PostgreSQL, DEBUG off; "
         f"wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{duration}s against {HOST}"
+        + (f", {len(rounds)} rounds" if len(rounds) > 1 else "")
     )
     busy = "unknown" if busy_before is None else f"{busy_before:.0f}%"
     print(
@@ -562,29 +577,39 @@ def report(results: list[Result], duration: int, busy_before: float | None) -> b
     header = f"{'':<20}{'req/s':>10}{'p50':>12}{'p99':>12}{'requests':>10}{'bytes':>9}  path"
     print(header)
     print("-" * len(header))
-    for r in results:
+    # Per address, the round with its median rate (the lower middle one of an even count).
+    median_rounds = [
+        sorted(measured, key=lambda r: r.rps)[(len(measured) - 1) // 2]
+        for measured in zip(*rounds, strict=True)
+    ]
+    for r in median_rounds:
         print(
             f"{r.name:<20}{r.rps:>10.1f}{format_ms(r.p50_ms):>12}{format_ms(r.p99_ms):>12}"
             f"{r.requests:>10}{r.size:>9}  {r.path}"
         )
-    for r in results:
-        if r.socket_errors:
-            print(f"note: {r.name}: socket errors {r.socket_errors}")
-    by_name = {r.name: r for r in results}
+    for results in rounds:
+        for r in results:
+            if r.socket_errors:
+                print(f"note: {r.name}: socket errors {r.socket_errors}")
     print()
     met = True
-    for r in results:
+    for r in median_rounds:
         if r.baseline == r.name:
             continue
-        base = by_name[r.baseline].rps
-        ratio = r.rps / base if base else 0.0
+        ratios = []
+        for results in rounds:
+            by_name = {each.name: each for each in results}
+            base = by_name[r.baseline].rps
+            ratios.append(by_name[r.name].rps / base if base else 0.0)
+        ratio = statistics.median(ratios)
         target = TARGETS.get(r.name)
         verdict = ""
         if target is not None:
             ok = ratio >= target
             met = met and ok
             verdict = f"   target {target:.2f}x: {'MET' if ok else 'NOT MET'}"
-        print(f"{r.name + ' / ' + r.baseline + ':':<40}{ratio:.3f}x{verdict}")
+        each = f"   (rounds: {', '.join(f'{x:.3f}x' for x in ratios)})" if len(ratios) > 1 else ""
+        print(f"{r.name + ' / ' + r.baseline + ':':<40}{ratio:.3f}x{verdict}{each}")
     return met
 
 
@@ -663,26 +688,30 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"warming up, {args.warmup}s per address")
                     for _, server, path, _ in targets:
                         run_wrk(wrk, server + path, args.warmup)
-                results = []
-                for name, server, path, baseline in targets:
-                    log(f"loading {name} for {args.duration}s")
-                    measured = run_wrk(wrk, server + path, args.duration)
-                    if measured["non_2xx"]:
-                        raise BenchError(
-                            f"{name} ({path}): wrk saw {measured['non_2xx']} responses other "
-                            f"than 2xx or 3xx; the numbers would be meaningless.\n"
-                            f"gunicorn log:\n{log_tail(log_path)}"
+                rounds: list[list[Result]] = []
+                for number in range(1, args.rounds + 1):
+                    results = []
+                    for name, server, path, baseline in targets:
+                        step = f" (round {number} of {args.rounds})" if args.rounds > 1 else ""
+                        log(f"loading {name} for {args.duration}s{step}")
+                        measured = run_wrk(wrk, server + path, args.duration)
+                        if measured["non_2xx"]:
+                            raise BenchError(
+                                f"{name} ({path}): wrk saw {measured['non_2xx']} responses "
+                                f"other than 2xx or 3xx; the numbers would be meaningless.\n"
+                                f"gunicorn log:\n{log_tail(log_path)}"
+                            )
+                        measured.pop("non_2xx")
+                        size = sizes[name]
+                        results.append(
+                            Result(name=name, baseline=baseline, path=path, size=size, **measured)
                         )
-                    measured.pop("non_2xx")
-                    size = sizes[name]
-                    results.append(
-                        Result(name=name, baseline=baseline, path=path, size=size, **measured)
-                    )
+                    rounds.append(results)
             finally:
                 log("stopping gunicorn")
                 for process in processes:
                     stop_gunicorn(process)
-            met = report(results, args.duration, busy_before)
+            met = report(rounds, args.duration, busy_before)
             return EXIT_MET if met else EXIT_NOT_MET
     except BenchError as exc:
         print(f"\nbench/pages.py: {exc}", file=sys.stderr)
