@@ -1,5 +1,9 @@
+import gc
+
 import pytest
 from django.db import OperationalError, connections
+
+from newsroom import startup
 
 
 def refuse(*args, **kwargs):
@@ -16,3 +20,13 @@ def primary_down(transactional_db):
     connection = connections["default"]
     yield lambda: setattr(connection, "ensure_connection", refuse)
     connection.__dict__.pop("ensure_connection", None)
+
+
+@pytest.fixture
+def collector():
+    """The test process's garbage collector, as it was, after the test (newsroom/startup.py)."""
+    enabled = gc.isenabled()
+    yield
+    startup._paused = False
+    gc.unfreeze()
+    (gc.enable if enabled else gc.disable)()

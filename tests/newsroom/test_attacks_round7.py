@@ -28,16 +28,6 @@ runpy.run_path("manage.py", run_name="__main__")
 """
 
 
-@pytest.fixture
-def collector():
-    """The test process's collector, as it was, after the test."""
-    enabled = gc.isenabled()
-    yield
-    startup._paused = False
-    gc.unfreeze()
-    (gc.enable if enabled else gc.disable)()
-
-
 def run(code: str) -> str:
     # Without the test run's settings or database: the project's own defaults, as typed.
     env = {

@@ -13,16 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 REPORT = "import gc; print(gc.isenabled(), gc.get_freeze_count() > 10_000)"
 
 
-@pytest.fixture
-def collector():
-    """The test process's collector, as it was, after the test."""
-    enabled = gc.isenabled()
-    yield
-    startup._paused = False
-    gc.unfreeze()
-    (gc.enable if enabled else gc.disable)()
-
-
 def test_resume_freezes_what_exists_and_collects_again(collector, monkeypatch):
     """pause() stops collection; resume() freezes what start-up built and turns it back on."""
     monkeypatch.setattr(apps, "ready", False)  # as before Django is set up
