@@ -223,6 +223,9 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
     return current
 
 
+UPCOMING = ("upcoming_publication", "upcoming_expiry", "upcoming_change")
+
+
 def upcoming_changes(*, after) -> dict[str, Subquery]:
     """Annotations for the next publication, expiry and scheduled change after ``after``.
 
@@ -248,7 +251,10 @@ def upcoming_changes(*, after) -> dict[str, Subquery]:
 
 def earliest_change(annotated) -> datetime | None:
     """The earliest of the ``upcoming_changes()`` an object or row was annotated with."""
-    times = [getattr(annotated, name, None) for name in UPCOMING]
+    return _earliest(getattr(annotated, name, None) for name in UPCOMING)
+
+
+def _earliest(times: Iterable[datetime | None]) -> datetime | None:
     return min((when for when in times if when is not None), default=None)
 
 
@@ -262,7 +268,6 @@ def _next_change(*, after):
     )
 
 
-UPCOMING = ("upcoming_publication", "upcoming_expiry", "upcoming_change")
 _next_change_query = PreparedQuery("explainers.Explainer", _next_change, after=PLACEHOLDER_TIME)
 
 
@@ -271,9 +276,7 @@ def next_change(after: datetime) -> datetime | None:
 
     A publication, an expiry or scheduled changes coming due; any of them can change a list.
     """
-    row = _next_change_query.rows(after=after)
-    times = [when for when in next(iter(row), ()) if when is not None]
-    return min(times) if times else None
+    return _earliest(next(iter(_next_change_query.rows(after=after)), ()))
 
 
 def replica_margin_ns() -> int:
