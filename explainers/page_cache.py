@@ -218,8 +218,9 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
             cache.add(VERSION_PREFIX + key, f"0-{uuid.uuid4().hex[:8]}", timeout=None)
         current.update(versions(missing))
     for key in keys:
-        # The cache cannot be reached: a version no stored entry has, so nothing matches.
-        current.setdefault(key, f"0-unavailable-{uuid.uuid4().hex[:8]}")
+        if key not in current:
+            # The cache cannot be reached: a version no stored entry has, so nothing matches.
+            current[key] = f"0-unavailable-{uuid.uuid4().hex[:8]}"
     return current
 
 

@@ -30,11 +30,15 @@ def paragraphs(text: str) -> list[str]:
 
 def first_sentence(text: str) -> str:
     """Return the first sentence of ``text``, not fooled by abbreviations such as "U.S."."""
-    flat = _WHITESPACE.sub(" ", text or "").strip()
-    for match in _SENTENCE_END.finditer(flat):
-        if not _ABBREVIATION.search(flat[: match.end()]):
-            return flat[: match.end()]
-    return flat
+    text = text or ""
+    # Every card and page asks for it: only the sentence found is flattened, and only the end
+    # of each candidate is tested for an abbreviation (the longest word one is five letters; a
+    # run of initials longer than the window still matches within it).
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if not _ABBREVIATION.search(text, max(0, end - 40), end):
+            return _WHITESPACE.sub(" ", text[:end]).strip()
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 def truncate_at_word(text: str, limit: int, ellipsis: str = "…") -> str:

@@ -3,6 +3,8 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explainers import text
 from explainers.models import Explainer, SlugRedirect
@@ -63,6 +65,22 @@ def test_summary_is_the_first_sentence_despite_abbreviations():
         whats_happening="The U.S. envoy Mr. Witkoff spoke on Monday. Leaders listened."
     )
     assert explainer.summary == "The U.S. envoy Mr. Witkoff spoke on Monday."
+
+
+# Words, abbreviations, runs of initials, sentence ends, quotes and every kind of white space.
+PIECES = st.sampled_from(
+    ["word", "U.S.", "Mr.", "Sept.", "A.B.C.D.E.F.G.H.I.J.K.L.M.N.O.P.Q.R.S.T.U.V.W.X.Y.Z."]
+    + list("aZ.!?'\")]\u201d\u2019 \t\n\r\u00a0")
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PIECES, max_size=40).map("".join) | st.text(max_size=80))
+def test_the_first_sentence_is_the_same_in_text_laid_out_or_flattened(raw):
+    """first_sentence() finds in the text as stored what it finds in the text on one line."""
+    flat = " ".join(raw.split())
+    assert text.first_sentence(raw) == text.first_sentence(flat)
+    assert flat.startswith(text.first_sentence(raw))
 
 
 def test_sections_come_in_reading_order_with_paragraphs():
