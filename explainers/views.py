@@ -120,6 +120,7 @@ class ExplainerDetailView(DetailView):
     """An explainer as readers see it: the approved revision, never a pending edit."""
 
     template_name = "explainers/explainer_detail.html"
+    template_engine = "jinja2"
 
     def get(self, request, *args, **kwargs):
         state = selectors.page_state(kwargs["slug"])
@@ -180,7 +181,7 @@ class ExplainerDetailView(DetailView):
         # Made stale, as every stored page is, when invalidations lost to a cache outage are
         # made good (page_cache.repay).
         keys.add(page_cache.ALL)
-        html = render_to_string("includes/related.html", {"related": related}, self.request)
+        html = render_to_string("includes/related.html", {"related": related}, using="jinja2")
         versions = page_cache.settle_versions(keys)
         # Any publication, expiry or scheduled change may change the list: no later than that
         # (loaded with the explainer).
@@ -237,7 +238,7 @@ class ExplainerDetailView(DetailView):
 def render_preview(request, explainer: Explainer):
     """The working copy in the reader's design, marked as a preview and never cached or indexed."""
     context = {**explainer_page_context(explainer, explainer), "preview": True}
-    response = render(request, "explainers/explainer_detail.html", context)
+    response = render(request, "explainers/explainer_detail.html", context, using="jinja2")
     response["X-Robots-Tag"] = "noindex, nofollow"
     add_never_cache_headers(response)
     return response

@@ -234,6 +234,20 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "newsroom.context_processors.site",
             ],
+            # base.html's one tag, without {% load %}: Jinja2 knows it too (newsroom/jinja2.py).
+            "builtins": ["newsroom.templatetags.fragments"],
+        },
+    },
+    {
+        # The explainer page alone (newsroom/jinja2.py says why); base.html from templates/.
+        "BACKEND": "newsroom.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2", BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "newsroom.jinja2.environment",
+            # As Django's templates do: an include's last line break is kept.
+            "keep_trailing_newline": True,
+            "context_processors": ["newsroom.context_processors.site"],
         },
     },
 ]

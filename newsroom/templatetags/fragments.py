@@ -1,9 +1,12 @@
-"""Parts of every page that depend on the site alone: ``{% load fragments %}{% fixed "…" %}``.
+"""Parts of every page that depend on the site alone: ``{% fixed "…" %}``.
 
 The site's header, footer and the links in every page's head name the same addresses and files
 on every page; reversing URLs and looking up hashed static names for each page was a tenth of
 rendering one. ``{% fixed %}`` renders such a template once per process (and script prefix),
 with the site's name as its only context: nothing of the page or the request may reach it.
+
+A builtin of the project's Django templates (no ``{% load %}``), and a tag of its Jinja2
+templates too (``newsroom.jinja2``), so that ``base.html``, which uses nothing else, serves both.
 """
 
 import functools

@@ -1,0 +1,78 @@
+"""The Jinja2 engine of the explainer page: the same HTML, escaping and dates as Django's."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.template import TemplateDoesNotExist, engines
+from django.template.defaultfilters import date as django_date
+from django.test.signals import template_rendered
+from django.utils import timezone
+from django.utils.html import escape as django_escape
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsroom import jinja2 as newsroom_jinja2
+
+
+@given(st.text() | st.integers() | st.none())
+def test_escaping_is_djangos(value):
+    """Any value is escaped to exactly what Django's templates write for it."""
+    assert str(newsroom_jinja2.escape(value)) == django_escape(value)
+
+
+def test_what_is_already_safe_is_left_alone():
+    """A fragment marked safe (a card, the widget) is written as it is."""
+    rendered = (
+        engines["jinja2"]
+        .from_string("{{ safe }}|{{ plain }}")
+        .render({"safe": newsroom_jinja2.Markup("<b>'</b>"), "plain": "<b>'</b>"})
+    )
+    assert rendered == "<b>'</b>|&lt;b&gt;&#x27;&lt;/b&gt;"
+
+
+@pytest.mark.parametrize("format_string", ["c", "j F Y, H:i T", "j F Y"])
+def test_dates_read_as_in_djangos_templates_in_the_current_time_zone(settings, format_string):
+    """The date filter shows what Django's does, in whichever time zone is active."""
+    moment = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    for zone in ("UTC", "Europe/London", "Asia/Tokyo"):
+        with timezone.override(zone):
+            shown = (
+                engines["jinja2"]
+                .from_string("{{ d|date(f) }}")
+                .render({"d": moment, "f": format_string})
+            )
+            expected = django_date(timezone.template_localtime(moment), format_string)
+            assert shown == expected
+    assert engines["jinja2"].from_string("{{ d|date('c') }}").render({"d": None}) == ""
+
+
+def test_base_html_serves_both_engines_alike(rf):
+    """base.html, with its fixed parts, renders to the same page from either engine."""
+    request = rf.get("/")
+    pages = [
+        engines[name].from_string('{% extends "base.html" %}').render({}, request)
+        for name in ("django", "jinja2")
+    ]
+    assert pages[0] == pages[1]
+    assert 'class="skip-link"' in pages[0] and "<footer" in pages[0]
+
+
+def test_a_jinja2_render_is_announced_with_its_context(rf):
+    """Tests see a Jinja2 page's name and context, as they see Django's."""
+    seen = []
+
+    def listener(sender, template, context, **kwargs):
+        seen.append((template.name, context["value"]))
+
+    template_rendered.connect(listener)
+    try:
+        engines["jinja2"].get_template("includes/sources.html").render({"value": 7})
+    finally:
+        template_rendered.disconnect(listener)
+    assert seen == [("includes/sources.html", 7)]
+
+
+def test_djangos_engine_cannot_render_a_jinja2_template():
+    """The explainer page's templates are found by Jinja2 alone, never parsed as Django's."""
+    with pytest.raises(TemplateDoesNotExist):
+        engines["django"].get_template("explainers/explainer_detail.html")
