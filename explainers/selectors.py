@@ -204,11 +204,24 @@ def page_state(slug: str) -> PageState | None:
     )
 
 
+# What a page reads of the explainer itself: its dates and which revisions readers get. Its
+# working copy (drafts, pending edits) is never shown, so its text is not even loaded.
+PAGE_EXPLAINER_ONLY = (
+    "status",
+    "published_at",
+    "public_updated_at",
+    "expires_at",
+    "scheduled_at",
+    "live_revision",
+    "scheduled_revision",
+)
+
 _page_explainer_query = PreparedQuery(
     Explainer,
     lambda *, pk, now: (
         Explainer.objects.published(now=now)
         .with_public_revision()
+        .only(*PAGE_EXPLAINER_ONLY)
         .filter(pk=pk)
         .annotate(**page_cache.upcoming_changes(after=now))
     ),

@@ -293,6 +293,29 @@ def test_related_takes_each_explainer_once_and_fills_three(client, engine):
     assert set(titles[1:]) <= {m.headline for m in matches}
 
 
+def test_related_by_text_are_the_best_three_of_the_search_in_its_order(client, engine):
+    """The text-filled list is the search's first three for its headline, in the same order."""
+    now = timezone.now()
+    page = publish(headline="Glacier melt speeds up", published_at=now)
+    texts = [
+        ("Glacier melt speeds up again", "Glacier melt, glacier melt."),
+        ("Glacier tours cancelled", "Melt water floods the valley."),
+        ("Ski season opens", "A glacier nearby."),
+        ("Glacier melt", "Speeds up, scientists say; the glacier melt speeds up."),
+        ("Harbour strike", "No ice here."),
+        ("Melting prices", "Speeds of sale."),
+    ]
+    for n, (headline, body) in enumerate(texts):
+        publish(headline=headline, whats_happening=body, published_at=now - timedelta(hours=n + 1))
+    html = client.get(page.get_absolute_url()).text
+    related = html[html.index('id="related-heading"') :]
+    titles = re.findall(r'class="card-title"><a href="[^"]+">([^<]+)</a>', related)
+    query = " or ".join(["glacier", "melt", "speeds"])
+    searched = [title for title in headlines(client, query) if title != page.headline]
+    assert len(titles) == 3
+    assert titles == searched[:3]
+
+
 def test_related_never_shows_what_readers_may_not_see(client, engine, unseen):
     """Related lists take no draft, scheduled, expired, archived or pending explainer."""
     html = client.get(unseen.get_absolute_url()).text.lower()
