@@ -14,7 +14,6 @@ helpers as functions: ``url()``, ``feedback_widget()``, ``feedback_script()``,
 import functools
 
 import jinja2
-import markupsafe
 from django.template.backends import jinja2 as django_jinja2
 from django.template.defaultfilters import date as django_date
 from django.test.signals import template_rendered
@@ -22,7 +21,6 @@ from django.urls import reverse
 from django.utils import timezone
 from jinja2 import nodes
 from jinja2.ext import Extension
-from markupsafe import Markup
 
 from explainers.templatetags.cards import explainer_card
 from feedback.templatetags.feedback import feedback_script, feedback_widget
@@ -56,16 +54,6 @@ def _date(value, format_string: str, time_zone: str) -> str:
     return django_date(timezone.template_localtime(value), format_string)
 
 
-def escape(value) -> Markup:
-    """Django's escaping, so that a page reads the same whichever engine rendered it: markupsafe's
-    (four times faster) with Django's entities for quotes, ``&#x27;`` and ``&quot;``."""
-    if hasattr(value, "__html__"):
-        return value
-    return Markup(
-        str(markupsafe.escape(value)).replace("&#39;", "&#x27;").replace("&#34;", "&quot;")
-    )
-
-
 def url(name: str, *args, **kwargs) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
@@ -77,7 +65,7 @@ def widget(context, explainer, slug=None) -> str:
 
 
 def environment(**options) -> jinja2.Environment:
-    env = jinja2.Environment(extensions=[FixedExtension], finalize=escape, **options)
+    env = jinja2.Environment(extensions=[FixedExtension], **options)
     env.globals.update(
         url=url,
         feedback_widget=widget,

@@ -1,5 +1,6 @@
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -71,13 +72,13 @@ def test_detail_structure(client):
     html = client.get(explainer.get_absolute_url()).text
     assert html.count("<article") == 1
     assert html.count("<h1") == 1
-    article = html[html.index("<article") : html.index("</article>")]
+    article = unescape(html[html.index("<article") : html.index("</article>")])
     order = [
         "What is the story about?",
         f">{explainer.headline}</h1>",
-        "What&#x27;s Happening?</h2>",
-        "Why It&#x27;s Important?</h2>",
-        "What&#x27;s Next?</h2>",
+        "What's Happening?</h2>",
+        "Why It's Important?</h2>",
+        "What's Next?</h2>",
         "Do you find this article useful?",
     ]
     positions = [article.index(item) for item in order]

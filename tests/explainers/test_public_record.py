@@ -90,7 +90,7 @@ def test_correction_shows_near_the_top_and_in_json_ld(client):
         explainer=explainer, user=editor(), kind="correction", text="The meeting is on Monday."
     )
     html = client.get(explainer.get_absolute_url()).text
-    assert html.index("The meeting is on Monday.") < html.index("What&#x27;s Happening?</h2>")
+    assert html.index("The meeting is on Monday.") < html.index('<h2 id="whats_happening">')
     assert "Updated <time" in html
     data = json_ld(html)
     assert data["correction"][0]["@type"] == "CorrectionComment"
@@ -102,7 +102,7 @@ def test_update_notice_shows_at_the_end(client):
     explainer = ExplainerFactory(published=True)
     services.notice_add(explainer=explainer, user=editor(), kind="update", text="Talks resumed.")
     html = client.get(explainer.get_absolute_url()).text
-    assert html.index("Talks resumed.") > html.index("What&#x27;s Next?</h2>")
+    assert html.index("Talks resumed.") > html.index('<h2 id="whats_next">')
 
 
 def test_writers_cannot_add_notices():
