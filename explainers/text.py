@@ -21,11 +21,8 @@ _ABBREVIATION = re.compile(
 def paragraphs(text: str) -> list[str]:
     """Split section text at blank lines; a single line break inside a paragraph is a space."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    return [
-        _WHITESPACE.sub(" ", chunk).strip()
-        for chunk in _PARAGRAPH_BREAK.split(text)
-        if chunk.strip()
-    ]
+    # str.split() breaks at the white space \s matches, without a regular expression.
+    return [" ".join(chunk.split()) for chunk in _PARAGRAPH_BREAK.split(text) if chunk.strip()]
 
 
 def first_sentence(text: str) -> str:
@@ -37,8 +34,8 @@ def first_sentence(text: str) -> str:
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         if not _ABBREVIATION.search(text, max(0, end - 40), end):
-            return _WHITESPACE.sub(" ", text[:end]).strip()
-    return _WHITESPACE.sub(" ", text).strip()
+            return " ".join(text[:end].split())
+    return " ".join(text.split())
 
 
 def truncate_at_word(text: str, limit: int, ellipsis: str = "…") -> str:

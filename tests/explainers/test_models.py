@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -81,6 +82,17 @@ def test_the_first_sentence_is_the_same_in_text_laid_out_or_flattened(raw):
     flat = " ".join(raw.split())
     assert text.first_sentence(raw) == text.first_sentence(flat)
     assert flat.startswith(text.first_sentence(raw))
+
+
+@given(st.text(max_size=200))
+def test_paragraphs_are_the_text_between_blank_lines_on_one_line_each(raw):
+    """Each paragraph is its lines joined by single spaces, whatever white space they held."""
+    expected = [
+        re.sub(r"\s+", " ", chunk).strip()
+        for chunk in re.split(r"\n[ \t\r\f\v]*\n", raw.replace("\r\n", "\n").replace("\r", "\n"))
+        if chunk.strip()
+    ]
+    assert text.paragraphs(raw) == expected
 
 
 def test_sections_come_in_reading_order_with_paragraphs():
