@@ -12,8 +12,10 @@ helpers as functions: ``url()``, ``feedback_widget()``, ``feedback_script()``,
 """
 
 import functools
+from datetime import datetime
 
 import jinja2
+from django.core.signals import setting_changed
 from django.template.backends import jinja2 as django_jinja2
 from django.template.defaultfilters import date as django_date
 from django.test.signals import template_rendered
@@ -45,13 +47,27 @@ def date(value, format_string: str) -> str:
     """Django's ``date`` filter, in the current time zone as Django's templates show dates."""
     if value in (None, ""):
         return ""
-    return _date(value, format_string, timezone.get_current_timezone_name())
+    # The offset as well as the moment: the two 01:30s of the night clocks go back are equal
+    # datetimes with different offsets. The zone itself, not its name, which two fixed offsets
+    # may share.
+    offset = value.utcoffset() if isinstance(value, datetime) else None
+    try:
+        return _date(value, offset, format_string, timezone.get_current_timezone())
+    except TypeError:  # unhashable: Django's filter decides what it shows
+        return _date.__wrapped__(value, offset, format_string, None)
 
 
 @functools.lru_cache(maxsize=1024)
-def _date(value, format_string: str, time_zone: str) -> str:
+def _date(value, offset, format_string: str, zone) -> str:
     # The same few dates (a page's publication, its notices) are shown on every render.
     return django_date(timezone.template_localtime(value), format_string)
+
+
+def settings_changed(**kwargs):
+    _date.cache_clear()
+
+
+setting_changed.connect(settings_changed)
 
 
 def url(name: str, *args, **kwargs) -> str:

@@ -7,7 +7,7 @@ the related lists of other explainers is rendered once, and a changed field is a
 """
 
 import functools
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django import template
 from django.core.signals import setting_changed
@@ -35,7 +35,8 @@ def explainer_card(explainer, heading_level=2, excerpt=None):
         heading_level,
         # Links and dates depend on these, set per request in principle.
         get_script_prefix(),
-        timezone.get_current_timezone_name(),
+        # The zone itself: two fixed offsets may share a name.
+        timezone.get_current_timezone(),
     )
     if excerpt:
         return card_html.__wrapped__(*fields, excerpt=excerpt)
@@ -53,7 +54,7 @@ def card_html(
     published_at: datetime,
     heading_level: int,
     script_prefix: str,
-    time_zone: str,
+    time_zone: tzinfo,
     excerpt: str | None = None,
 ) -> str:
     context = {
