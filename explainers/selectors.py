@@ -25,7 +25,7 @@ from django.utils import timezone
 from newsroom.prepared import PLACEHOLDER_INT, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 
 from . import page_cache
-from .models import Explainer, Notice, RenditionSet, Topic
+from .models import VERSIONED_FIELDS, Explainer, Notice, RenditionSet, Topic
 
 # What a card (home, topic, search, related lists) shows of each revision.
 CARD_FIELDS = (
@@ -215,13 +215,33 @@ PAGE_EXPLAINER_ONLY = (
     "live_revision",
     "scheduled_revision",
 )
+# And what it shows of each approved revision: its content, sign-off and version, not the
+# history's own bookkeeping (who saved it, when, why) nor the dates the explainer has itself.
+PAGE_REVISION_ONLY = (
+    "id",
+    *(field for field in VERSIONED_FIELDS if field != "topic"),
+    "topic__name",
+    "topic__slug",
+    "image_width",
+    "image_height",
+    "reviewed_at",
+    "reviewed_version",
+    "version",
+)
 
 _page_explainer_query = PreparedQuery(
     Explainer,
     lambda *, pk, now: (
         Explainer.objects.published(now=now)
         .with_public_revision()
-        .only(*PAGE_EXPLAINER_ONLY)
+        .only(
+            *PAGE_EXPLAINER_ONLY,
+            *(
+                f"{revision}__{field}"
+                for revision in ("live_revision", "scheduled_revision")
+                for field in PAGE_REVISION_ONLY
+            ),
+        )
         .filter(pk=pk)
         .annotate(**page_cache.upcoming_changes(after=now))
     ),

@@ -151,7 +151,10 @@ class ExplainerDetailView(DetailView):
         """The page around its related list, kept under ``key`` if it is what ``state`` says."""
         mark = f"<!--{uuid.uuid4().hex}-->"
         context = self.get_context_data(object=self.object, related_section=mark_safe(mark))
-        content = self.render_to_response(context).render().content
+        # Kept as bytes, not sent: no response object to build and throw away.
+        content = render_to_string(
+            self.template_name, context, self.request, using=self.template_engine
+        ).encode()
         before, _, after = content.partition(mark.encode())
         # A change that committed between the two queries must not leave its page filed
         # under the older state.
