@@ -491,23 +491,20 @@ def _related_by_topic(*, topic_id, pk, now):
 
 
 def _related_by_text(*, raw, pk, topic_id, now, parsed=None):
-    # Each entry brings its explainer as a card (published, with the revision readers get),
-    # best match first. Not of the page's topic: when text fills the list, every explainer of
-    # that topic is in it already.
-    def as_cards(entries):
-        return entries.select_related(
-            "explainer__live_revision__topic", "explainer__scheduled_revision__topic"
-        ).only("explainer", *(f"explainer__{field}" for field in selectors.CARD_ONLY))
-
+    # Best match first, as card rows (selectors.Card): the entry's revision is the one readers
+    # get, so its fields are the card's, with no model built for a row. Not of the page's
+    # topic: when text fills the list, every explainer of that topic is in it already.
     best = matching(raw, parsed, now).exclude(explainer_id=pk).exclude(revision__topic_id=topic_id)
+    # The rank rides along (last) where the order names it.
+    rank = () if engine() == "basic" else ("rank",)
     if engine() == "fts5":
         # Its match and rank are SQL naming the table, which a subquery would not re-alias.
-        return as_cards(best)[:RELATED_LIMIT]
+        return best.values_list(*selectors.Card.ENTRY_ROW, *rank)[:RELATED_LIMIT]
     # The best are chosen from the entries alone, and only those few joined to their cards:
     # joining every match's card before ranking was half of what PostgreSQL spent on a page's
     # cold render.
     chosen = SearchEntry.objects.filter(revision_id__in=best.values("revision_id")[:RELATED_LIMIT])
-    return as_cards(ranked(chosen, raw, parsed, match=False))
+    return ranked(chosen, raw, parsed, match=False).values_list(*selectors.Card.ENTRY_ROW, *rank)
 
 
 # Compiled once per connection: a page's cold render runs both. The text query is only
@@ -529,18 +526,19 @@ _related_by_text_query = PreparedQuery(
 )
 
 
-def related(explainer: Explainer) -> list[Explainer]:
+def related(explainer: Explainer) -> list[selectors.Card]:
     """Up to three published explainers: same topic first (newest), then closest by text.
 
     Never the explainer itself, never one readers may not see: both lists go through
     ``published()`` and the topic and text readers get now.
     """
     content, now = explainer.public_revision, timezone.now()
-    chosen: list[Explainer] = []
+    chosen: list[selectors.Card] = []
     if content.topic_id:
-        chosen = _related_by_topic_query.objects(
+        siblings = _related_by_topic_query.objects(
             topic_id=content.topic_id, pk=explainer.pk, now=now
         )
+        chosen = [selectors.Card.of(sibling) for sibling in siblings]
     words = [
         w
         for w in dict.fromkeys(WORD.findall(content.headline.lower()))
@@ -551,11 +549,12 @@ def related(explainer: Explainer) -> list[Explainer]:
         # No topic: 0, which no topic has.
         values = {"raw": raw, "pk": explainer.pk, "topic_id": content.topic_id or 0, "now": now}
         if engine() == "postgresql":
-            entries = _related_by_text_query.objects(**values)
+            rows = _related_by_text_query.rows(**values)
         else:
             parsed = Parsed(tuple((Term((word,)),) for word in words))
-            entries = _related_by_text(**values, parsed=parsed)
-        chosen += [entry.explainer for entry in entries][: RELATED_LIMIT - len(chosen)]
+            rows = _related_by_text(**values, parsed=parsed)
+        size = len(selectors.Card.ENTRY_ROW)
+        chosen += [selectors.Card(*row[:size]) for row in rows][: RELATED_LIMIT - len(chosen)]
     return chosen
 
 

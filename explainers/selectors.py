@@ -52,6 +52,50 @@ CARD_ONLY = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What a card shows of a published explainer: the revision readers get now, its date."""
+
+    pk: int
+    published_at: datetime
+    slug: str
+    headline: str
+    whats_happening: str
+    ai_generated: bool
+    topic_id: int | None
+    topic_name: str | None
+    topic_slug: str | None
+
+    # As a row of entries (search.related): the entry's revision is the one readers get.
+    ENTRY_ROW = (
+        "explainer_id",
+        "explainer__published_at",
+        *(
+            f"revision__{field}"
+            for field in ("slug", "headline", "whats_happening", "ai_generated", "topic_id")
+        ),
+        "revision__topic__name",
+        "revision__topic__slug",
+    )
+
+    @classmethod
+    def of(cls, explainer: Explainer) -> "Card":
+        """The card of ``explainer``, loaded with its public revision (``public_cards()``)."""
+        content = explainer.public_revision
+        topic = content.topic
+        return cls(
+            explainer.pk,
+            explainer.published_at,
+            content.slug,
+            content.headline,
+            content.whats_happening,
+            content.ai_generated,
+            content.topic_id,
+            topic.name if topic else None,
+            topic.slug if topic else None,
+        )
+
+
 def public_cards(now=None) -> QuerySet[Explainer]:
     """Published explainers with just what a card shows, newest first."""
     return (

@@ -173,10 +173,10 @@ class ExplainerDetailView(DetailView):
         topic = self.object.public_revision.topic_id
         keys = {
             *page_cache.explainer_keys(related),
-            *(f"topic-{e.public_revision.topic_id}" for e in related if e.public_revision.topic_id),
+            *(f"topic-{card.topic_id}" for card in related if card.topic_id),
             *([f"topic-{topic}"] if topic else []),
         }
-        siblings = sum(1 for e in related if topic and e.public_revision.topic_id == topic)
+        siblings = sum(1 for card in related if topic and card.topic_id == topic)
         if siblings < search.RELATED_LIMIT:
             # Filled by text: an explainer published anywhere may belong in it, and none of the
             # keys above names it (explainers/signals.py).

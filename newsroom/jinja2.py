@@ -8,7 +8,7 @@ with Django's templates. ``base.html`` serves both engines: it uses blocks, vari
 
 Jinja2 templates live in ``templates/jinja2/``, which only this engine reads, and name their
 helpers as functions: ``url()``, ``feedback_widget()``, ``feedback_script()``,
-``explainer_card()``, and a ``date`` filter with Django's formats.
+``card()``, and a ``date`` filter with Django's formats.
 """
 
 import functools
@@ -24,7 +24,7 @@ from django.utils import timezone
 from jinja2 import nodes
 from jinja2.ext import Extension
 
-from explainers.templatetags.cards import explainer_card
+from explainers.templatetags.cards import card
 from feedback.templatetags.feedback import feedback_script, feedback_widget
 from newsroom.templatetags.fragments import fixed
 
@@ -86,7 +86,7 @@ def environment(**options) -> jinja2.Environment:
         url=url,
         feedback_widget=widget,
         feedback_script=feedback_script,
-        explainer_card=explainer_card,
+        card=card,
     )
     env.filters["date"] = date
     return env

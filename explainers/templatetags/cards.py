@@ -15,23 +15,29 @@ from django.template.loader import render_to_string
 from django.urls import get_script_prefix
 from django.utils import timezone
 
+from .. import text
+from ..selectors import Card
+
 register = template.Library()
 
 
 @register.simple_tag
 def explainer_card(explainer, heading_level=2, excerpt=None):
     """The card of ``explainer`` (loaded with its public revision), its title an ``h<level>``."""
-    content = explainer.public_revision
-    topic = content.topic
+    return card(Card.of(explainer), heading_level, excerpt)
+
+
+def card(shown: Card, heading_level=2, excerpt=None) -> str:
+    """The card of ``shown``: a ``Card`` (the related list's rows are, no model needed)."""
     fields = (
-        content.slug,
-        content.headline,
+        shown.slug,
+        shown.headline,
         # What the card shows of the text, not the text: a long one would stay in memory.
-        content.summary,
-        content.ai_generated,
-        topic.name if topic else None,
-        topic.slug if topic else None,
-        explainer.published_at,
+        text.first_sentence(shown.whats_happening),
+        shown.ai_generated,
+        shown.topic_name,
+        shown.topic_slug,
+        shown.published_at,
         heading_level,
         # Links and dates depend on these, set per request in principle.
         get_script_prefix(),
