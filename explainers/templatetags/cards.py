@@ -28,7 +28,7 @@ def explainer_card(explainer, heading_level=2, excerpt=None):
 
 
 def card(shown: Card, heading_level=2, excerpt=None) -> str:
-    """The card of ``shown``: a ``Card`` (the related list's rows are, no model needed)."""
+    """The card of ``shown``, a ``Card``: lists that have their rows as cards build no model."""
     fields = (
         shown.slug,
         shown.headline,

@@ -1,6 +1,7 @@
 import pytest
+from django.db import connection
 
-from explainers import services
+from explainers import search, services
 from explainers.models import Explainer
 from tests.explainers.admin_client import png
 from tests.factories import ExplainerFactory, SourceFactory, TopicFactory, editor
@@ -87,3 +88,13 @@ def unseen(db):
     live.topic = TopicFactory(name="Topic quokka", slug="topic-quokka")
     live.save()
     return Explainer.objects.get(pk=live.pk)
+
+
+@pytest.fixture(params=["native", "basic"])
+def engine(request, monkeypatch):
+    """Each test runs on the database's own engine, and on SQLite also without FTS5."""
+    if request.param == "basic":
+        if connection.vendor != "sqlite":
+            pytest.skip("the basic engine is SQLite's fallback")
+        monkeypatch.setattr(search, "engine", lambda: "basic")
+    return search.engine()

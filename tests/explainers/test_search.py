@@ -3,7 +3,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,16 +13,6 @@ from tests.factories import ExplainerFactory, TopicFactory, editor
 pytestmark = pytest.mark.django_db
 
 SEARCH = reverse("explainers:search")
-
-
-@pytest.fixture(params=["native", "basic"])
-def engine(request, monkeypatch):
-    """Each test runs on the database's own engine, and on SQLite also without FTS5."""
-    if request.param == "basic":
-        if connection.vendor != "sqlite":
-            pytest.skip("the basic engine is SQLite's fallback")
-        monkeypatch.setattr(search, "engine", lambda: "basic")
-    return search.engine()
 
 
 def publish(**fields):
