@@ -11,7 +11,7 @@ and seeds a PostgreSQL database, starts gunicorn (2 sync workers) on a free port
 loads each address in turn with wrk (2 threads, 16 connections): one explainer page from the
 page cache (a hit); the same page missing the page cache (an unknown query parameter) with its
 explainer unchanged, so its rendered body is served after one query; the same page rendered
-cold, as after its explainer changed (a second gunicorn whose cache keeps nothing,
+cold, as after its explainer changed (a second gunicorn whose cache keeps no page,
 bench/cold_settings.py); the home page; and site.css. With ``--varnish`` it also starts
 varnishd with deploy/varnish/newsroom.vcl in front of the first gunicorn and loads the page
 and site.css through it. It prints requests/s, p50 and p99 latency for each and the ratio of
@@ -658,14 +658,14 @@ def main(argv: list[str] | None = None) -> int:
                 # misses the page cache: the explainer's unchanged rendered body is served
                 # after one query (what a page pays once its stored copy is invalidated).
                 ("miss, unchanged", base, explainer_path + "?bench=miss", "static file"),
-                # Nothing kept at all: the page's queries and templates, as after a change.
+                # No page kept: the page's queries and templates, as after a change.
                 ("cold render", cold, explainer_path, "static file"),
                 ("home page", base, "/", "static file"),
                 ("static file", base, static, "static file"),
             ]
             log_path = Path(tmp) / "gunicorn.log"
             cold_log = Path(tmp) / "gunicorn-cold.log"
-            log(f"starting gunicorn on {base}, and on {cold} with a cache that keeps nothing")
+            log(f"starting gunicorn on {base}, and on {cold} with a cache that keeps no page")
             processes = [start_gunicorn(env, port, log_path)]
             cold_env = {**env, "DJANGO_SETTINGS_MODULE": "cold_settings"}
             cold_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench"), str(ROOT)])
