@@ -1,8 +1,10 @@
 import io
 
+import jinja2
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import engines
 from django.urls import reverse
 from PIL import Image
 
@@ -215,6 +217,17 @@ def test_staff_preview_shows_a_draft_never_cached(admin_client, draft_explainer)
     assert "Preview: not published." in response.text
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-cache" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
+def test_preview_in_development_shows_no_unfilled_variable(
+    admin_client, draft_explainer, monkeypatch
+):
+    """With development's Jinja2, which writes out undefined variables, the preview has none."""
+    monkeypatch.setattr(engines["jinja2"].env, "undefined", jinja2.DebugUndefined)
+    url = reverse("admin:explainers_explainer_preview", args=[draft_explainer.pk])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "{{" not in response.text
 
 
 def test_preview_is_refused_to_readers(client, draft_explainer):
