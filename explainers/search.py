@@ -495,9 +495,10 @@ def _related_by_text(*, raw, pk, topic_id, now, parsed=None):
     # get, so its fields are the card's, with no model built for a row. Not of the page's
     # topic: when text fills the list, every explainer of that topic is in it already.
     best = matching(raw, parsed, now).exclude(explainer_id=pk).exclude(revision__topic_id=topic_id)
+    kind = engine()
     # The rank rides along (last) where the order names it.
-    rank = () if engine() == "basic" else ("rank",)
-    if engine() == "fts5":
+    rank = () if kind == "basic" else ("rank",)
+    if kind == "fts5":
         # Its match and rank are SQL naming the table, which a subquery would not re-alias.
         return best.values_list(*selectors.Card.ENTRY_ROW, *rank)[:RELATED_LIMIT]
     # The best are chosen from the entries alone, and only those few joined to their cards:
