@@ -1,6 +1,7 @@
 """Readers' pages read from the replica (DATABASE_REPLICA_URL); everything else the primary.
 
-Which requests read the replica is decided once per request, by ``DatabaseRoutingMiddleware``:
+Which requests read the replica is decided once per request, by ``DatabaseRoutingMiddleware``
+(or ``serve_reader_page()``, for the readers' pages ``ReaderFastPathMiddleware`` renders itself):
 a GET or HEAD of a public page (a view wrapped in ``page_cache.public_page``: explainer
 pages, home, topics, corrections, feeds, sitemaps, search) from a client without a session
 cookie. Editors are logged in, so they read the primary and never see their own change
@@ -218,38 +219,66 @@ class DatabaseRoutingMiddleware:
             )
 
     def process_exception(self, request, exception):
-        if not is_database_down(exception):
-            return None
-        routing = ROUTING.get()
-        replica = routing is not None and routing.used_replica
-        # A persistent connection the primary dropped (a restart) fails on its first use, which
-        # may come long after the restart on a worker that served stored pages meanwhile: a
-        # read is run again once on a new connection instead of answering 503.
-        dropped = (
-            routing is not None
-            and bool(routing.view)
-            and request.method in {"GET", "HEAD"}
-            and not connection.in_atomic_block
-            and connection_dropped()
-        )
-        if replica or dropped:
-            if replica:
-                replica_failed(exception)
-                routing.reader = routing.used_replica = False
-            else:
-                connection.close()
-            view_func, view_args, view_kwargs = routing.view
-            try:
-                response = view_func(request, *view_args, **view_kwargs)
-                if hasattr(response, "render") and callable(response.render):
-                    response = response.render()
-                return response
-            except (OperationalError, InterfaceError) as exc:
-                exception = exc
-        logger.warning(
-            "%s %s: a database cannot be reached: %s",
-            request.method,
-            request.path,
-            str(exception).strip(),
-        )
-        return database_unavailable()
+        return answer_exception(request, exception)
+
+
+def serve_reader_page(request, view_func, view_args, view_kwargs):
+    """Call a reader's page view routed and guarded as the middleware above would.
+
+    For ``page_cache.ReaderFastPathMiddleware``, which serves readers' pages (no session
+    cookie) past the layers below it, this middleware among them.
+    """
+    token = ROUTING.set(RequestRouting(reader=True, view=(view_func, view_args, view_kwargs)))
+    try:
+        try:
+            response = view_func(request, *view_args, **view_kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            return response
+        except Exception as exc:
+            answer = answer_exception(request, exc)
+            if answer is None:
+                raise
+            return answer
+    finally:
+        ROUTING.reset(token)
+
+
+def answer_exception(request, exception):
+    """503 for a database that cannot be reached (after one retry where a read may be run
+    again, see below); None for any other exception."""
+    if not is_database_down(exception):
+        return None
+    routing = ROUTING.get()
+    replica = routing is not None and routing.used_replica
+    # A persistent connection the primary dropped (a restart) fails on its first use, which
+    # may come long after the restart on a worker that served stored pages meanwhile: a
+    # read is run again once on a new connection instead of answering 503.
+    dropped = (
+        routing is not None
+        and bool(routing.view)
+        and request.method in {"GET", "HEAD"}
+        and not connection.in_atomic_block
+        and connection_dropped()
+    )
+    if replica or dropped:
+        if replica:
+            replica_failed(exception)
+            routing.reader = routing.used_replica = False
+        else:
+            connection.close()
+        view_func, view_args, view_kwargs = routing.view
+        try:
+            response = view_func(request, *view_args, **view_kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            return response
+        except (OperationalError, InterfaceError) as exc:
+            exception = exc
+    logger.warning(
+        "%s %s: a database cannot be reached: %s",
+        request.method,
+        request.path,
+        str(exception).strip(),
+    )
+    return database_unavailable()

@@ -335,6 +335,92 @@ def test_a_hit_is_answered_before_the_session_layer(client, published_explainer,
         assert hit[header] == first[header]
 
 
+def refuse_layers(monkeypatch):
+    """Make the session, CSRF, user and routing middleware fail if a request reaches them."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    from newsroom.db_router import DatabaseRoutingMiddleware
+
+    def routed(self, request):
+        raise AssertionError("a reader's page went through DatabaseRoutingMiddleware")
+
+    def refused(self, request, *args):
+        # Error pages' own decorator (requires_csrf_token) subclasses the CSRF middleware.
+        if type(self) in {SessionMiddleware, CsrfViewMiddleware, AuthenticationMiddleware}:
+            raise AssertionError(f"a reader's page went through {type(self).__name__}")
+        return None
+
+    monkeypatch.setattr(SessionMiddleware, "process_request", refused)
+    monkeypatch.setattr(CsrfViewMiddleware, "process_view", refused)
+    monkeypatch.setattr(AuthenticationMiddleware, "process_request", refused)
+    monkeypatch.setattr(DatabaseRoutingMiddleware, "__call__", routed)
+
+
+def test_a_readers_miss_is_rendered_before_the_session_layer(
+    client, published_explainer, monkeypatch
+):
+    """A page rendered for a reader skips sessions, CSRF and users, and says its length."""
+    url = published_explainer.get_absolute_url()
+    refuse_layers(monkeypatch)
+    miss = client.get(url, {"utm_source": "x"})
+    assert miss.status_code == 200
+    assert published_explainer.headline in miss.text
+    assert miss["Content-Length"] == str(len(miss.content))
+    assert "Cookie" not in miss.get("Vary", "")
+    assert "public" in miss["Cache-Control"]
+    for header in ("Content-Security-Policy", "X-Frame-Options", "Permissions-Policy"):
+        assert miss.has_header(header)
+
+
+def test_every_public_page_renders_before_the_session_layer(client, monkeypatch):
+    """Lists, feeds, sitemaps, search and robots.txt render for readers without those layers."""
+    topic = ExplainerFactory(published=True, topic=TopicFactory(name="Diplomacy")).topic.slug
+    refuse_layers(monkeypatch)
+    for name, kwargs, query in [
+        ("explainers:list", {}, {}),
+        ("explainers:corrections", {}, {}),
+        ("explainers:feed", {}, {}),
+        ("explainers:search", {}, {}),
+        ("explainers:search", {}, {"q": "story"}),
+        ("explainers:topics", {}, {}),
+        ("explainers:topic", {"slug": topic}, {}),
+        ("explainers:topic-feed", {"slug": topic}, {}),
+        ("explainers:sitemap-index", {}, {}),
+        ("explainers:news-sitemap", {}, {}),
+        ("robots", {}, {}),
+        ("manifest", {}, {}),
+    ]:
+        response = client.get(reverse(name, kwargs=kwargs), query)
+        assert response.status_code == 200, name
+
+
+def test_a_missing_page_for_a_reader_is_a_404_page(client, monkeypatch):
+    """An unknown explainer, asked for without a session, is the site's 404 page, not a 500."""
+    refuse_layers(monkeypatch)
+    response = client.get(reverse("explainers:detail", kwargs={"slug": "no-such-story"}))
+    assert response.status_code == 404
+    assert "<html" in response.text
+
+
+def test_an_editors_miss_goes_down_the_stack(admin_client, published_explainer, monkeypatch):
+    """With a session cookie the page is rendered below the session and user layers."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+
+    seen = []
+    original = AuthenticationMiddleware.process_request
+
+    def counted(self, request):
+        seen.append(request.path)
+        return original(self, request)
+
+    monkeypatch.setattr(AuthenticationMiddleware, "process_request", counted)
+    response = admin_client.get(published_explainer.get_absolute_url(), {"utm_source": "x"})
+    assert response.status_code == 200
+    assert seen == [published_explainer.get_absolute_url()]
+
+
 def test_a_stored_page_still_checks_the_host(client, published_explainer):
     """A Host the site does not serve gets 400, stored page or not."""
     url = published_explainer.get_absolute_url()
