@@ -323,7 +323,12 @@ print(MARKER + json.dumps({"created": created}))
 
 PICK_CODE = """
 import json
+from django.db import connection
 from explainers.models import Explainer
+# The planner's statistics, which autovacuum keeps on a live database: just-seeded tables have
+# none, and PostgreSQL then plans the related list's query for tables it thinks are empty.
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE")
 published = Explainer.objects.published()
 target = published.exclude(import_digest="").order_by("-published_at").first()
 path = target.get_absolute_url() if target else None

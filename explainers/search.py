@@ -490,11 +490,14 @@ def _related_by_topic(*, topic_id, pk, now):
     return cards.exclude(pk=pk)[:RELATED_LIMIT]
 
 
-def _related_by_text(*, raw, pk, topic_id, now, parsed=None):
+def _related_by_text(*, raw, pk, now, topic_id=None, parsed=None):
     # Best match first, as card rows (selectors.Card): the entry's revision is the one readers
     # get, so its fields are the card's, with no model built for a row. Not of the page's
     # topic: when text fills the list, every explainer of that topic is in it already.
-    best = matching(raw, parsed, now).exclude(explainer_id=pk).exclude(revision__topic_id=topic_id)
+    best = matching(raw, parsed, now).exclude(explainer_id=pk)
+    if topic_id is not None:
+        # Without a topic there is nothing to leave out, and no revision to join for it.
+        best = best.exclude(revision__topic_id=topic_id)
     kind = engine()
     # The rank rides along (last) where the order names it.
     rank = () if kind == "basic" else ("rank",)
@@ -525,6 +528,9 @@ _related_by_text_query = PreparedQuery(
     topic_id=PLACEHOLDER_INTS[1],
     now=PLACEHOLDER_TIME,
 )
+_related_by_text_any_topic_query = PreparedQuery(
+    SearchEntry, _related_by_text, raw=PLACEHOLDER_TEXT, pk=PLACEHOLDER_INT, now=PLACEHOLDER_TIME
+)
 
 
 def related(explainer: Explainer) -> list[selectors.Card]:
@@ -547,10 +553,12 @@ def related(explainer: Explainer) -> list[selectors.Card]:
     ]
     if len(chosen) < RELATED_LIMIT and words:
         raw = " or ".join(words)
-        # No topic: 0, which no topic has.
-        values = {"raw": raw, "pk": explainer.pk, "topic_id": content.topic_id or 0, "now": now}
+        values = {"raw": raw, "pk": explainer.pk, "now": now}
+        if content.topic_id:
+            values["topic_id"] = content.topic_id
         if engine() == "postgresql":
-            rows = _related_by_text_query.rows(**values)
+            query = _related_by_text_query if content.topic_id else _related_by_text_any_topic_query
+            rows = query.rows(**values)
         else:
             parsed = Parsed(tuple((Term((word,)),) for word in words))
             rows = _related_by_text(**values, parsed=parsed)

@@ -4,6 +4,7 @@ Every one starts from ``Explainer.objects.published()`` and reads the approved r
 through ``public_filter``/``with_public_revision``: a writer's pending edit never shows.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
-from newsroom.prepared import PLACEHOLDER_INT, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
+from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 
 from . import page_cache
 from .models import VERSIONED_FIELDS, Explainer, Notice, RenditionSet, Topic
@@ -149,105 +150,6 @@ PAGE_STAMPS = {
         output_field=CharField(),
     ),
 }
-# What an explainer's page shows, apart from its approved revision's own text and the related
-# list: enough to file its rendered body under, without loading either revision.
-REVISION_STATE = ("history_id", "topic_id", "topic__name", "topic__slug")
-PAGE_STATE = (
-    "pk",
-    "published_at",
-    "public_updated_at",
-    "expires_at",
-    "scheduled_at",
-    "latest_notice",
-    "latest_hidden_notice",
-    "latest_renditions",
-    *(f"live_revision__{field}" for field in REVISION_STATE),
-    *(f"scheduled_revision__{field}" for field in REVISION_STATE),
-)
-
-
-def _page_state(*, slug: str, now):
-    # Only explainers that ever had a revision at this address can match: the history's slug
-    # index finds them, so the query stays an indexed lookup however many explainers there are.
-    candidates = Explainer.history.filter(slug=slug).values("id")
-    return (
-        Explainer.objects.published(now=now)
-        .public_filter(now=now, slug=slug)
-        .filter(pk__in=candidates)
-        .annotate(**PAGE_STAMPS)
-        .values_list(*PAGE_STATE)
-        .order_by()[:1]
-    )
-
-
-_page_state_query = PreparedQuery(
-    Explainer, _page_state, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME
-)
-
-
-@dataclass(frozen=True)
-class PageState:
-    """A published explainer's page as one narrow query tells it: no revision loaded."""
-
-    pk: int
-    revision_id: int
-    topic_id: int | None
-    published_at: datetime
-    public_updated_at: datetime | None
-    # Set once scheduled changes came due: they date the page's update (reader_updated_at).
-    changed_at: datetime | None
-    topic: tuple  # the topic's name and slug
-    latest_notice: int | None
-    latest_hidden_notice: datetime | None
-    renditions: str | None
-    # When time alone next changes the page: its expiry or its scheduled changes.
-    next_change: datetime | None
-
-    @property
-    def shown(self) -> tuple:
-        """Everything the page shows besides its revision's text (which ``revision_id``
-        stands for) and the related list, which is kept apart."""
-        return (
-            self.pk,
-            self.revision_id,
-            self.topic_id,
-            self.published_at,
-            self.public_updated_at,
-            self.changed_at,
-            self.topic,
-            self.latest_notice,
-            self.latest_hidden_notice,
-            self.renditions,
-        )
-
-
-def page_state(slug: str) -> PageState | None:
-    """The published explainer readers find at ``slug`` now, in one prepared query, or None."""
-    now = timezone.now()
-    rows = _page_state_query.rows(slug=slug, now=now)
-    if not rows:
-        return None
-    pk, published, updated, expires, scheduled_at, notice, hidden, images = rows[0][:8]
-    size = len(REVISION_STATE)
-    live, scheduled = rows[0][8 : 8 + size], rows[0][8 + size :]
-    due = scheduled[0] is not None and scheduled_at <= now
-    revision_id, topic_id, *topic = scheduled if due else live
-    upcoming = [expires, scheduled_at if scheduled[0] is not None else None]
-    return PageState(
-        pk=pk,
-        revision_id=revision_id,
-        topic_id=topic_id,
-        published_at=published,
-        public_updated_at=updated,
-        changed_at=scheduled_at if due else None,
-        topic=tuple(topic),
-        latest_notice=notice,
-        latest_hidden_notice=hidden,
-        renditions=images,
-        next_change=min((t for t in upcoming if t is not None and t > now), default=None),
-    )
-
-
 # What a page reads of the explainer itself: its dates and which revisions readers get. Its
 # working copy (drafts, pending edits) is never shown, so its text is not even loaded.
 PAGE_EXPLAINER_ONLY = (
@@ -273,10 +175,15 @@ PAGE_REVISION_ONLY = (
     "version",
 )
 
-_page_explainer_query = PreparedQuery(
-    Explainer,
-    lambda *, pk, now: (
+
+def _page(*, slug: str, now):
+    # Only explainers that ever had a revision at this address can match: the history's slug
+    # index finds them, so the query stays an indexed lookup however many explainers there are.
+    candidates = Explainer.history.filter(slug=slug).values("id")
+    return (
         Explainer.objects.published(now=now)
+        .public_filter(now=now, slug=slug)
+        .filter(pk__in=candidates)
         .with_public_revision()
         .only(
             *PAGE_EXPLAINER_ONLY,
@@ -286,28 +193,93 @@ _page_explainer_query = PreparedQuery(
                 for field in PAGE_REVISION_ONLY
             ),
         )
-        .filter(pk=pk)
-        .annotate(**page_cache.upcoming_changes(after=now))
-    ),
-    pk=PLACEHOLDER_INT,
-    now=PLACEHOLDER_TIME,
-)
+        .annotate(**PAGE_STAMPS, **page_cache.upcoming_changes(after=now))
+        .order_by()[:1]
+    )
 
 
-def page_explainer(state: PageState) -> tuple[Explainer, list[Notice]] | None:
-    """The explainer ``state`` found, if still published, with both approved revisions
-    loaded, and its visible notices (asked for only when the state says it has any).
+# One query for a page: what to file its rendered body under, and what to render it from.
+# Loading the revisions on a miss whose body is kept costs a little; a second query on every
+# render cost a round trip and a third of the database's work on it.
+_page_query = PreparedQuery(Explainer, _page, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME)
 
-    It comes with the site's next scheduled change after now (``page_cache.earliest_change``),
-    which its related list needs.
-    """
-    found = _page_explainer_query.objects(pk=state.pk, now=timezone.now())
+
+@dataclass(frozen=True)
+class PageState:
+    """A published explainer's page as its one query tells it, with the explainer it loaded."""
+
+    pk: int
+    revision_id: int
+    topic_id: int | None
+    published_at: datetime
+    public_updated_at: datetime | None
+    # Set once scheduled changes came due: they date the page's update (reader_updated_at).
+    changed_at: datetime | None
+    topic: tuple  # the topic's name and slug
+    latest_notice: int | None
+    latest_hidden_notice: datetime | None
+    renditions: str | None
+    # When time alone next changes the page: its expiry or its scheduled changes.
+    next_change: datetime | None
+    # Loaded with both approved revisions, and the site's next scheduled change after now
+    # (``page_cache.earliest_change``), which the related list needs.
+    explainer: Explainer = dataclasses.field(compare=False, repr=False)
+
+    @property
+    def shown(self) -> tuple:
+        """Everything the page shows besides its revision's text (which ``revision_id``
+        stands for) and the related list, which is kept apart."""
+        return (
+            self.pk,
+            self.revision_id,
+            self.topic_id,
+            self.published_at,
+            self.public_updated_at,
+            self.changed_at,
+            self.topic,
+            self.latest_notice,
+            self.latest_hidden_notice,
+            self.renditions,
+        )
+
+
+def page_state(slug: str) -> PageState | None:
+    """The published explainer readers find at ``slug`` now, in one prepared query, or None."""
+    now = timezone.now()
+    found = _page_query.objects(slug=slug, now=now)
     if not found:
         return None
+    explainer = found[0]
+    due = explainer.scheduled_revision_id is not None and explainer.scheduled_at <= now
+    revision = explainer.scheduled_revision if due else explainer.live_revision
+    topic = revision.topic
+    upcoming = [
+        explainer.expires_at,
+        explainer.scheduled_at if explainer.scheduled_revision_id else None,
+    ]
+    return PageState(
+        pk=explainer.pk,
+        revision_id=revision.history_id,
+        topic_id=revision.topic_id,
+        published_at=explainer.published_at,
+        public_updated_at=explainer.public_updated_at,
+        changed_at=explainer.scheduled_at if due else None,
+        topic=(topic.name, topic.slug) if topic else (None, None),
+        latest_notice=explainer.latest_notice,
+        latest_hidden_notice=explainer.latest_hidden_notice,
+        renditions=explainer.latest_renditions,
+        next_change=min((t for t in upcoming if t is not None and t > now), default=None),
+        explainer=explainer,
+    )
+
+
+def page_explainer(state: PageState) -> tuple[Explainer, list[Notice]]:
+    """The explainer ``state`` loaded, and its visible notices (asked for only when the state
+    says it has any)."""
     notices = []
     if state.latest_notice is not None:
-        notices = list(Notice.objects.visible().filter(explainer=found[0]))
-    return found[0], notices
+        notices = list(Notice.objects.visible().filter(explainer=state.explainer))
+    return state.explainer, notices
 
 
 def same_page(state: PageState, explainer: Explainer) -> bool:

@@ -131,10 +131,7 @@ class ExplainerDetailView(DetailView):
         found = cache.get_many([body_key, related_key])
         body, related = found.get(body_key), still_related(found.get(related_key))
         if body is None or related is None:
-            found = selectors.page_explainer(state)
-            if found is None:
-                raise Http404("No explainer at this address.")
-            self.object, self.notices = found
+            self.object, self.notices = selectors.page_explainer(state)
             if body is None:
                 body = self.render_body(state, body_key)
             if related is None:
@@ -156,8 +153,8 @@ class ExplainerDetailView(DetailView):
             self.template_name, context, self.request, using=self.template_engine
         ).encode()
         before, _, after = content.partition(mark.encode())
-        # A change that committed between the two queries must not leave its page filed
-        # under the older state.
+        # Scheduled changes that came due between the query and the render must not leave
+        # their page filed under the older state.
         if selectors.same_page(state, self.object):
             cache.set(key, (before, after), timeout=page_cache.BODY_SECONDS)
         return before, after

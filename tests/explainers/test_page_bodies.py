@@ -30,6 +30,30 @@ def test_a_miss_for_an_unchanged_explainer_costs_one_query_and_no_render(
     assert again["Surrogate-Key"] == first["Surrogate-Key"]
 
 
+def test_a_cold_render_costs_the_page_query_and_the_related_list(
+    client, published_explainer, django_assert_num_queries
+):
+    """Rendered anew, a page without notices asks for itself and its related list, no more."""
+    url = published_explainer.get_absolute_url()
+    with django_assert_num_queries(2):
+        response = client.get(url)
+    assert published_explainer.headline in response.text
+
+
+def test_a_cold_render_with_notices_asks_for_them_too(client, published_explainer, superuser):
+    """Notices are read only for a page whose state says it has some: one query more."""
+    notice_add(
+        explainer=published_explainer,
+        user=superuser,
+        kind="correction",
+        text="An earlier version misnamed the summit.",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(published_explainer.get_absolute_url())
+    assert "An earlier version misnamed the summit." in response.text
+    assert len(queries) == 3
+
+
 def test_a_new_notice_renders_the_page_again(client, published_explainer, superuser, renders):
     """A notice changes what the page shows, so its body is rendered afresh."""
     client.get(published_explainer.get_absolute_url())
