@@ -5,6 +5,8 @@ through ``public_filter``/``with_public_revision``: a writer's pending edit neve
 """
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -206,7 +208,7 @@ _page_query = PreparedQuery(Explainer, _page, slug=PLACEHOLDER_TEXT, now=PLACEHO
 
 @dataclass(frozen=True)
 class PageState:
-    """A published explainer's page as its one query tells it, with the explainer it loaded."""
+    """A published explainer's page as its one query tells it, without building the explainer."""
 
     pk: int
     revision_id: int
@@ -221,9 +223,10 @@ class PageState:
     renditions: str | None
     # When time alone next changes the page: its expiry or its scheduled changes.
     next_change: datetime | None
-    # Loaded with both approved revisions, and the site's next scheduled change after now
-    # (``page_cache.earliest_change``), which the related list needs.
-    explainer: Explainer = dataclasses.field(compare=False, repr=False)
+    # Builds the explainer the query loaded, with both approved revisions and the site's next
+    # scheduled change after now (page_cache.earliest_change, for the related list). Only a
+    # page rendered anew needs it; a miss served from its kept body does not build it.
+    load_explainer: Callable[[], Explainer] = dataclasses.field(compare=False, repr=False)
 
     @property
     def shown(self) -> tuple:
@@ -246,40 +249,41 @@ class PageState:
 def page_state(slug: str) -> PageState | None:
     """The published explainer readers find at ``slug`` now, in one prepared query, or None."""
     now = timezone.now()
-    found = _page_query.objects(slug=slug, now=now)
-    if not found:
+    compiled = _page_query.compiled_instances()
+    rows = compiled.rows({"slug": slug, "now": now})
+    if not rows:
         return None
-    explainer = found[0]
-    due = explainer.scheduled_revision_id is not None and explainer.scheduled_at <= now
-    revision = explainer.scheduled_revision if due else explainer.live_revision
-    topic = revision.topic
-    upcoming = [
-        explainer.expires_at,
-        explainer.scheduled_at if explainer.scheduled_revision_id else None,
-    ]
+    row, at = rows[0], compiled.positions
+    scheduled_at = row[at["scheduled_at"]]
+    scheduled = row[at["scheduled_revision_id"]] is not None
+    due = scheduled and scheduled_at <= now
+    revision = "scheduled_revision__" if due else "live_revision__"
+    topic = (row[at[f"{revision}topic__name"]], row[at[f"{revision}topic__slug"]])
+    upcoming = [row[at["expires_at"]], scheduled_at if scheduled else None]
     return PageState(
-        pk=explainer.pk,
-        revision_id=revision.history_id,
-        topic_id=revision.topic_id,
-        published_at=explainer.published_at,
-        public_updated_at=explainer.public_updated_at,
-        changed_at=explainer.scheduled_at if due else None,
-        topic=(topic.name, topic.slug) if topic else (None, None),
-        latest_notice=explainer.latest_notice,
-        latest_hidden_notice=explainer.latest_hidden_notice,
-        renditions=explainer.latest_renditions,
+        pk=row[at["id"]],
+        revision_id=row[at[f"{revision}history_id"]],
+        topic_id=row[at[f"{revision}topic_id"]],
+        published_at=row[at["published_at"]],
+        public_updated_at=row[at["public_updated_at"]],
+        changed_at=scheduled_at if due else None,
+        topic=topic,
+        latest_notice=row[at["latest_notice"]],
+        latest_hidden_notice=row[at["latest_hidden_notice"]],
+        renditions=row[at["latest_renditions"]],
         next_change=min((t for t in upcoming if t is not None and t > now), default=None),
-        explainer=explainer,
+        load_explainer=functools.partial(compiled.instance, row),
     )
 
 
 def page_explainer(state: PageState) -> tuple[Explainer, list[Notice]]:
-    """The explainer ``state`` loaded, and its visible notices (asked for only when the state
+    """The explainer ``state`` found, and its visible notices (asked for only when the state
     says it has any)."""
+    explainer = state.load_explainer()
     notices = []
     if state.latest_notice is not None:
-        notices = list(Notice.objects.visible().filter(explainer=state.explainer))
-    return state.explainer, notices
+        notices = list(Notice.objects.visible().filter(explainer=explainer))
+    return explainer, notices
 
 
 def same_page(state: PageState, explainer: Explainer) -> bool:

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 
-from . import startup
+from . import prepared, startup
 
 
 class NewsroomConfig(AppConfig):
@@ -13,6 +13,7 @@ class NewsroomConfig(AppConfig):
     def ready(self):
         # Every model is loaded by now: the apps after this one only connect receivers.
         startup.resume()
+        prepared.keep_long_statements()
 
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):

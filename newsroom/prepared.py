@@ -9,6 +9,7 @@ and then runs that SQL with real values. The queryset stays the one definition (
 is saved. Queries run through Django's cursor, so they are logged and counted as usual.
 """
 
+import functools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,28 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
+
+# psycopg keeps each statement's conversion (its %s placeholders to PostgreSQL's $1, $2…) for
+# statements up to this many bytes and parses longer ones again on every run.
+LONGEST_KEPT_STATEMENT = 16 * 1024
+
+
+def keep_long_statements() -> None:
+    """Let psycopg keep the conversion of statements as long as the site's prepared queries.
+
+    Its limit is 4,096 bytes; the explainer page's one query is longer, and was parsed again on
+    every render, for a seventh of what the query cost the worker. psycopg keeps at most 128
+    conversions, so the memory this costs stays small. A psycopg without the setting (psycopg 2,
+    a later rename) is left as it is.
+    """
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH"):
+        limit = max(_queries.MAX_CACHED_STATEMENT_LENGTH, LONGEST_KEPT_STATEMENT)
+        _queries.MAX_CACHED_STATEMENT_LENGTH = limit
+
 
 # Values no real query passes: each marks where one placeholder's value goes.
 PLACEHOLDER_TIME = datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
@@ -77,14 +100,35 @@ class Compiled:
 
     def objects(self, values: dict[str, Any]) -> Iterator:
         """Model instances, built from each row as ``ModelIterable`` builds them."""
-        model, db = self.klass_info["model"], self.connection.alias
         for row in self.rows(values):
-            obj = model.from_db(db, self.init_list, row[self.model_slice])
-            for populator in self.populators:
-                populator.populate(row, obj)
-            for name, position in self.annotations.items():
-                setattr(obj, name, row[position])
-            yield obj
+            yield self.instance(row)
+
+    def instance(self, row: tuple):
+        """The model instance ``objects()`` builds from ``row``, one of this query's rows."""
+        obj = self.klass_info["model"].from_db(
+            self.connection.alias, self.init_list, row[self.model_slice]
+        )
+        for populator in self.populators:
+            populator.populate(row, obj)
+        for name, position in self.annotations.items():
+            setattr(obj, name, row[position])
+        return obj
+
+    @functools.cached_property
+    def positions(self) -> dict[str, int]:
+        """Where each loaded value is in a row of instances: by attribute name (``"topic_id"``),
+        through the relations followed (``"live_revision__topic__name"``), and annotations by
+        theirs; for reading a few values without building the instances."""
+        found = dict(self.annotations)
+
+        def walk(info, prefix):
+            for position in info["select_fields"]:
+                found[prefix + self.compiler.select[position][0].target.attname] = position
+            for related in info.get("related_klass_infos", ()):
+                walk(related, f"{prefix}{related['field'].name}__")
+
+        walk(self.klass_info, "")
+        return found
 
 
 class PreparedQuery:
@@ -125,7 +169,11 @@ class PreparedQuery:
         return self.compiled_for_read().rows(values)
 
     def objects(self, **values: Any) -> list:
+        return list(self.compiled_instances().objects(values))
+
+    def compiled_instances(self) -> Compiled:
+        """The compiled query, for its ``rows()``, ``positions`` and ``instance(row)``."""
         compiled = self.compiled_for_read()
         if not compiled.instances:
             raise ImproperlyConfigured("PreparedQuery.objects() needs a queryset of instances.")
-        return list(compiled.objects(values))
+        return compiled

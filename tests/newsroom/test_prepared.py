@@ -82,6 +82,32 @@ def test_objects_are_the_orms_instances_with_their_related_rows():
     assert query.objects(pk=explainer.pk + 1, now=timezone.now()) == []
 
 
+def test_positions_read_a_row_as_its_instance_would_say():
+    """Each loaded value, through the relations followed, is where ``positions`` says."""
+    explainer = ExplainerFactory(published=True, slug="first")
+    query = PreparedQuery(
+        "explainers.Explainer", with_revisions, pk=PLACEHOLDER_INT, now=PLACEHOLDER_TIME
+    )
+    compiled = query.compiled_instances()
+    (row,) = compiled.rows({"pk": explainer.pk, "now": timezone.now()})
+    at = compiled.positions
+    built = compiled.instance(row)
+    assert row[at["id"]] == built.pk == explainer.pk
+    assert row[at["published_at"]] == built.published_at
+    assert row[at["live_revision__history_id"]] == built.live_revision.history_id
+    assert row[at["live_revision__headline"]] == explainer.headline
+    assert row[at["scheduled_revision__history_id"]] is None
+
+
+def test_the_page_query_is_converted_once_by_psycopg():
+    """psycopg keeps the conversion of statements as long as the page's one query."""
+    psycopg_queries = pytest.importorskip("psycopg._queries")
+    if connection.vendor != "postgresql":
+        pytest.skip("the page's SQL is PostgreSQL's only with DATABASE_URL=postgres://…")
+    sql = selectors._page_query.compiled_instances().sql
+    assert len(sql.encode()) <= psycopg_queries.MAX_CACHED_STATEMENT_LENGTH
+
+
 def test_objects_of_a_values_query_are_refused():
     """Rows of a values_list() query are no model instances: said rather than guessed."""
     query = PreparedQuery(Explainer, by_slug, slug=PLACEHOLDER_TEXT, now=PLACEHOLDER_TIME)
