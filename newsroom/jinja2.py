@@ -12,21 +12,22 @@ helpers as functions: ``url()``, ``feedback_widget()``, ``feedback_script()``,
 """
 
 import functools
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 import jinja2
 from django.core.signals import setting_changed
 from django.template.backends import jinja2 as django_jinja2
 from django.template.defaultfilters import date as django_date
 from django.test.signals import template_rendered
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from jinja2 import nodes
 from jinja2.ext import Extension
 
 from explainers.templatetags.cards import card
-from feedback.templatetags.feedback import feedback_script, feedback_widget
-from newsroom.templatetags.fragments import fixed
+from feedback.templatetags.feedback import feedback_script, widget_html
+from newsroom.templatetags.fragments import fixed_html
 
 
 class FixedExtension(Extension):
@@ -37,13 +38,39 @@ class FixedExtension(Extension):
     def parse(self, parser):
         lineno = next(parser.stream).lineno
         name = parser.parse_expression()
-        return nodes.Output([self.call_method("_fixed", [name])]).set_lineno(lineno)
+        call = self.call_method("_fixed", [name, nodes.ContextReference()])
+        return nodes.Output([call]).set_lineno(lineno)
 
-    def _fixed(self, template_name: str):
-        return fixed(template_name)
+    def _fixed(self, template_name: str, context):
+        where = request_state(context)
+        return fixed_html(template_name, where.script_prefix, where.urlconf)
 
 
-def date(value, format_string: str) -> str:
+@dataclass(frozen=True, slots=True)
+class RequestState:
+    """What helpers read of the request being served, read once per render: the time zone,
+    the script prefix and the URLconf live in context-local storage, and reading them for
+    each date, card and fixed fragment was a tenth of rendering a page."""
+
+    zone: tzinfo
+    script_prefix: str
+    urlconf: object
+
+    @classmethod
+    def now(cls) -> "RequestState":
+        return cls(timezone.get_current_timezone(), get_script_prefix(), get_urlconf())
+
+
+STATE = "_newsroom_request_state"
+
+
+def request_state(context) -> RequestState:
+    """The render's ``RequestState`` (``Template.render`` puts it in), or the request's now."""
+    return context.get(STATE) or RequestState.now()
+
+
+@jinja2.pass_context
+def date(context, value, format_string: str) -> str:
     """Django's ``date`` filter, in the current time zone as Django's templates show dates."""
     if value in (None, ""):
         return ""
@@ -52,7 +79,7 @@ def date(value, format_string: str) -> str:
     # may share.
     offset = value.utcoffset() if isinstance(value, datetime) else None
     try:
-        return _date(value, offset, format_string, timezone.get_current_timezone())
+        return _date(value, offset, format_string, request_state(context).zone)
     except TypeError:  # unhashable: Django's filter decides what it shows
         return _date.__wrapped__(value, offset, format_string, None)
 
@@ -77,7 +104,19 @@ def url(name: str, *args, **kwargs) -> str:
 @jinja2.pass_context
 def widget(context, explainer, slug=None) -> str:
     """``feedback_widget(explainer, slug=…)``: the page's ``voted`` and ``sent`` as in Django's."""
-    return feedback_widget(context, explainer, slug=slug)
+    return widget_html(
+        slug or explainer.public_slug,
+        context.get("voted"),
+        context.get("sent", False),
+        request_state(context).script_prefix,
+    )
+
+
+@jinja2.pass_context
+def jinja_card(context, shown, heading_level=2, excerpt=None) -> str:
+    """``card(shown, heading_level=…)``: ``cards.card`` with the render's request state."""
+    where = request_state(context)
+    return card(shown, heading_level, excerpt, where=(where.script_prefix, where.zone))
 
 
 def environment(**options) -> jinja2.Environment:
@@ -86,7 +125,7 @@ def environment(**options) -> jinja2.Environment:
         url=url,
         feedback_widget=widget,
         feedback_script=feedback_script,
-        card=card,
+        card=jinja_card,
     )
     env.filters["date"] = date
     return env
@@ -102,6 +141,7 @@ class Template(django_jinja2.Template):
 
     def render(self, context=None, request=None):
         context = {} if context is None else context
+        context[STATE] = RequestState.now()
         html = super().render(context, request)
         template_rendered.send(sender=self, template=self, context=context)
         return html

@@ -27,8 +27,12 @@ def explainer_card(explainer, heading_level=2, excerpt=None):
     return card(Card.of(explainer), heading_level, excerpt)
 
 
-def card(shown: Card, heading_level=2, excerpt=None) -> str:
-    """The card of ``shown``, a ``Card``: lists that have their rows as cards build no model."""
+def card(shown: Card, heading_level=2, excerpt=None, *, where=None) -> str:
+    """The card of ``shown``, a ``Card``: lists that have their rows as cards build no model.
+
+    ``where`` is the request's script prefix and time zone, when the caller has read them.
+    """
+    prefix, zone = where or (get_script_prefix(), timezone.get_current_timezone())
     fields = (
         shown.slug,
         shown.headline,
@@ -40,9 +44,9 @@ def card(shown: Card, heading_level=2, excerpt=None) -> str:
         shown.published_at,
         heading_level,
         # Links and dates depend on these, set per request in principle.
-        get_script_prefix(),
+        prefix,
         # The zone itself: two fixed offsets may share a name.
-        timezone.get_current_timezone(),
+        zone,
     )
     if excerpt:
         return card_html.__wrapped__(*fields, excerpt=excerpt)

@@ -68,3 +68,29 @@ def test_djangos_engine_cannot_render_a_jinja2_template():
     """The explainer page's templates are found by Jinja2 alone, never parsed as Django's."""
     with pytest.raises(TemplateDoesNotExist):
         engines["django"].get_template("explainers/explainer_detail.html")
+
+
+@pytest.mark.django_db
+def test_links_and_dates_follow_the_request_each_render_is_for():
+    """Cards, fixed parts and dates read the script prefix and zone of their own render."""
+    from django.urls import set_script_prefix
+
+    from explainers.selectors import Card
+    from tests.factories import ExplainerFactory
+
+    shown = Card.of(ExplainerFactory(published=True, slug="talks"))
+    template = engines["jinja2"].from_string(
+        '{{ card(c) }}{% fixed "includes/site_header.html" %}{{ c.published_at|date("H:i T") }}'
+    )
+    try:
+        set_script_prefix("/news/")
+        with timezone.override("Asia/Tokyo"):
+            prefixed = template.render({"c": shown})
+        set_script_prefix("/")
+        plain = template.render({"c": shown})
+    finally:
+        set_script_prefix("/")
+    assert 'href="/news/explainers/talks/"' in prefixed
+    assert 'href="/news/"' in prefixed
+    assert "JST" in prefixed
+    assert "/news/" not in plain and "UTC" in plain
