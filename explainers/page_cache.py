@@ -55,7 +55,7 @@ from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.encoding import escape_uri_path
 from django.utils.http import urlencode
 
@@ -530,11 +530,26 @@ class ReaderFastPathMiddleware:
                 if not response.streaming and not response.has_header("Content-Length"):
                     response["Content-Length"] = str(len(response.content))
                 return response
+            return kept_by_no_one_if_it_sets_cookies(self.get_response(request))
         elif getattr(match.func, "sessionless", False):
             request.get_host()
             request.resolver_match = match
             return match.func(request, *match.args, **match.kwargs)
         return self.get_response(request)
+
+
+def kept_by_no_one_if_it_sets_cookies(response: HttpResponse) -> HttpResponse:
+    """A public page whose answer sets a cookie is kept by no browser cache or CDN.
+
+    Down the stack, a layer may set one after the page was marked shared: the session layer
+    deletes a session cookie it cannot read (any reader can send ``sessionid=garbage``), and a
+    CDN keeping that answer would then delete every editor's session. The page cache keeps the
+    body alone, without the cookie, so it is not affected.
+    """
+    if response.cookies and any(h in response for h in ("Surrogate-Control", "CDN-Cache-Control")):
+        add_never_cache_headers(response)
+        response["Surrogate-Control"] = response["CDN-Cache-Control"] = "no-store"
+    return response
 
 
 def sessionless(view):

@@ -71,6 +71,9 @@ def test_a_malformed_session_cookie_gets_no_set_cookie_on_a_shared_page(client, 
     if "public" in response["Cache-Control"]:
         assert not response.cookies
         assert "Cookie" not in response.get("Vary", "")
+    if response.cookies:
+        assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+        assert response["Surrogate-Control"] == response["CDN-Cache-Control"] == "no-store"
 
 
 def test_an_unknown_session_key_is_the_readers_page(client):
