@@ -1,9 +1,7 @@
 """Round 9 attacks on readers' misses rendered in the fast path, the explainer page's one
 query (state and content together) and the Jinja2 renders' request state."""
 
-import re
 from datetime import UTC, datetime, timedelta
-from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,25 +13,10 @@ from django.utils import timezone
 from explainers import services
 from explainers.models import Explainer
 from newsroom.jinja2 import STATE, RequestState
+from tests.explainers.test_attacks_round8 import publish, related_titles
 from tests.factories import ExplainerFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db
-
-TITLE = re.compile(r'class="card-title"><a href="[^"]+">([^<]+)</a>')
-
-
-def publish(**fields) -> Explainer:
-    explainer = ExplainerFactory(**fields)
-    services.explainer_publish(explainer=explainer, user=editor("round9-editor"))
-    explainer.refresh_from_db()
-    return explainer
-
-
-def related_titles(client, explainer) -> list[str]:
-    html = client.get(explainer.get_absolute_url()).text
-    if 'id="related-heading"' not in html:
-        return []
-    return [unescape(t) for t in TITLE.findall(html[html.index('id="related-heading"') :])]
 
 
 def schedule_edit(explainer: Explainer, *, at, **changes) -> Explainer:
