@@ -554,10 +554,11 @@ def related(explainer: Explainer) -> list[selectors.Card]:
     if len(chosen) < RELATED_LIMIT and words:
         raw = " or ".join(words)
         values = {"raw": raw, "pk": explainer.pk, "now": now}
+        query = _related_by_text_any_topic_query
         if content.topic_id:
             values["topic_id"] = content.topic_id
+            query = _related_by_text_query
         if engine() == "postgresql":
-            query = _related_by_text_query if content.topic_id else _related_by_text_any_topic_query
             rows = query.rows(**values)
         else:
             parsed = Parsed(tuple((Term((word,)),) for word in words))

@@ -231,10 +231,7 @@ def serve_reader_page(request, view_func, view_args, view_kwargs):
     token = ROUTING.set(RequestRouting(reader=True, view=(view_func, view_args, view_kwargs)))
     try:
         try:
-            response = view_func(request, *view_args, **view_kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            return response
+            return rendered(view_func(request, *view_args, **view_kwargs))
         except Exception as exc:
             answer = answer_exception(request, exc)
             if answer is None:
@@ -242,6 +239,13 @@ def serve_reader_page(request, view_func, view_args, view_kwargs):
             return answer
     finally:
         ROUTING.reset(token)
+
+
+def rendered(response):
+    """``response``, rendered if it is a template response, as Django's handler renders it."""
+    if hasattr(response, "render") and callable(response.render):
+        response = response.render()
+    return response
 
 
 def answer_exception(request, exception):
@@ -269,10 +273,7 @@ def answer_exception(request, exception):
             connection.close()
         view_func, view_args, view_kwargs = routing.view
         try:
-            response = view_func(request, *view_args, **view_kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            return response
+            return rendered(view_func(request, *view_args, **view_kwargs))
         except (OperationalError, InterfaceError) as exc:
             exception = exc
     logger.warning(

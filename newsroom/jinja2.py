@@ -26,7 +26,7 @@ from jinja2 import nodes
 from jinja2.ext import Extension
 
 from explainers.templatetags.cards import card
-from feedback.templatetags.feedback import feedback_script, widget_html
+from feedback.templatetags.feedback import feedback_script, widget_for
 from newsroom.templatetags.fragments import fixed_html
 
 
@@ -104,12 +104,7 @@ def url(name: str, *args, **kwargs) -> str:
 @jinja2.pass_context
 def widget(context, explainer, slug=None) -> str:
     """``feedback_widget(explainer, slug=…)``: the page's ``voted`` and ``sent`` as in Django's."""
-    return widget_html(
-        slug or explainer.public_slug,
-        context.get("voted"),
-        context.get("sent", False),
-        request_state(context).script_prefix,
-    )
+    return widget_for(context, explainer, slug, request_state(context).script_prefix)
 
 
 @jinja2.pass_context

@@ -27,11 +27,16 @@ def feedback_widget(context, explainer, slug=None):
     ``voted`` ("yes" or "no") and ``sent`` say that the reader has just voted without
     JavaScript and, with ``sent``, also sent the follow-up: the widget then thanks them.
     """
+    return widget_for(context, explainer, slug, get_script_prefix())
+
+
+def widget_for(context, explainer, slug, script_prefix: str) -> str:
+    """``feedback_widget`` for a caller that has read the request's script prefix already."""
     return widget_html(
         slug or explainer.public_slug,
         context.get("voted"),
         context.get("sent", False),
-        get_script_prefix(),
+        script_prefix,
     )
 
 
