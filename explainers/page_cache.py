@@ -283,11 +283,11 @@ def next_change(after: datetime) -> datetime | None:
 def replica_margin_ns() -> int:
     """How long before this request's reads a committed change may be missing from them (ns).
 
-    0 when the request read the primary only. A replica serves readers while it is no more
-    than REPLICA_MAX_LAG_SECONDS behind, as checked up to CHECK_SECONDS ago (db_router): a
-    change that recent may not have reached it, although its invalidation (and a CDN's purge)
-    already happened. What was read then is neither kept under the new versions nor left
-    with a CDN past the time the replica must have caught up.
+    0 when the request read the primary only. A replica serves readers while it is proven to
+    hold all the primary committed up to REPLICA_MAX_LAG_SECONDS before, as checked up to
+    CHECK_SECONDS ago (db_router): a change that recent may not have reached it, although its
+    invalidation (and a CDN's purge) already happened. A page showing such a change is read
+    again from the primary (``public_page``); lists kept apart (related, search) are not kept.
     """
     routing = db_router.ROUTING.get()
     if routing is None or not routing.used_replica:
@@ -597,25 +597,31 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
             key, answer = lookup(request, query)
             if answer is not None:
                 return answer
-        started_ns, started = time.time_ns(), timezone.now()
-        response = view(request, *args, **kwargs)
-        if response.status_code == 301:
-            if not response.get("Surrogate-Key"):
+        for _ in range(2):  # as routed, then (see below) from the primary
+            started_ns, started = time.time_ns(), timezone.now()
+            response = view(request, *args, **kwargs)
+            if response.status_code == 301 and not response.get("Surrogate-Key"):
                 return shared(response)
-            # An old slug's redirect, tagged with its explainer: as for a page, below.
+            if response.status_code not in {200, 301}:
+                return response
+            if hasattr(response, "render"):
+                response.render()
             current = response_versions(response)
+            margin = replica_margin_ns()
+            if not margin or not changed_since(current, started_ns - margin):
+                break
+            # Read from a replica within its allowed lag of a change to what the page shows:
+            # the replica may not have it yet (an unpublished explainer still shown, or
+            # listed). Read again from the primary, so that readers never see a change
+            # undone after its purge, and no cache keeps the page from before it.
+            db_router.read_primary()
+        if response.status_code == 301:
+            # An old slug's redirect, tagged with its explainer: as for a page, below.
             return shared_after(response, current, started_ns=started_ns, changes_at=None)
-        if response.status_code != 200:
-            return response
-        if hasattr(response, "render"):
-            response.render()
         changes = getattr(response, "page_changes_at", UNKNOWN)
         if changes is UNKNOWN:
             changes = next_change(after=started)
         changes_at = changes.timestamp() if changes is not None else None
-        # Read from a replica: changes made up to its allowed lag before may be missing.
-        margin = replica_margin_ns()
-        current = response_versions(response)
         if key:
             store(
                 key,

@@ -8,11 +8,45 @@ cookie. Editors are logged in, so they read the primary and never see their own 
 missing; votes, previews, the admin, every write and every management command use the
 primary too.
 
-The replica is used only while it is reachable and no more than REPLICA_MAX_LAG_SECONDS
-behind, checked at most once a second per process (the check is one query on this process's
-own connection). While it is not, readers read the primary and a warning is logged once;
-when it is usable again, readers go back to it by themselves. A page whose replica query
-fails part-way is rendered again from the primary, so a replica failing is never a 500.
+The replica is used only while this process can prove it fresh: holding everything the
+primary had committed no more than REPLICA_MAX_LAG_SECONDS ago. A replica that cannot be
+proven fresh (unreachable, cut off from the primary, behind, promoted) is not used: readers
+read the primary, one warning is logged per outage, and ``/readyz`` says so (its "replica"
+entry; the server stays ready, since the primary can serve). When it is proven fresh again,
+readers go back to it by themselves. A page whose replica query fails part-way is rendered
+again from the primary, so a replica failing is never a 500.
+
+How freshness is proven. Checked at most once every CHECK_SECONDS per process, with one query
+on the primary (``pg_current_wal_lsn()``: how far its WAL is written) and then one on the
+replica (``pg_last_wal_replay_lsn()``, ``pg_last_xact_replay_timestamp()``), both on this
+thread's own connections. The replica holds everything the primary had committed before a
+time T when either
+
+- it has replayed up to the primary's position read at T (T: just before that read). A
+  commit is written before it is acknowledged, so its WAL lies before that position. This
+  proves an idle primary's replica fresh however long ago its last transaction was. (Votes
+  commit without waiting for the disk and are written a moment later; no reader's page shows
+  them.) Or
+- T is the commit time of the last transaction it replayed (the primary's clock, so clocks are
+  kept in step, as the page cache's versions already need): a transaction acknowledged before
+  then wrote its commit before that one did, and WAL is replayed in order. This proves a
+  replica of a busy primary fresh to within its replay delay.
+
+A proof stays true as the replica replays on (its position only moves forward; one that moves
+back is another server, and earlier proofs are dropped), so a primary that does not answer a
+check (a restart) leaves the last proof standing: readers keep reading the replica until it
+is REPLICA_MAX_LAG_SECONDS old. Nothing else counts: a WAL receiver that is up says nothing
+about what it has received (a cut network looks streaming for a minute), and replayed equal
+to received, which the lag used to be read from, is just as true of a replica receiving
+nothing. A heartbeat row written by the app every second would prove the same at the cost of
+a write a second, a writer to keep alive, and WAL for every replica to ship; the primary's own
+WAL position is already that heartbeat. A server that is not in recovery is used only when it
+is the primary itself (the same postmaster: tests' mirror); a promoted replica never is.
+
+While a replica is used, what it holds may still be up to REPLICA_MAX_LAG_SECONDS (plus a
+check's interval) older than the primary. ``explainers/page_cache.py`` renders a page again
+from the primary when one of the keys it shows changed within that time, so a change (an
+unpublish above all) is never undone for readers by a replica, and no cache keeps such a page.
 
 The middleware also answers 503 with ``Retry-After`` when a database cannot be reached at
 all, in place of a 500 page (``server_error`` does the same for failures outside views).
@@ -20,6 +54,7 @@ all, in place of a 500 page (``server_error`` does the same for failures outside
 
 import contextlib
 import logging
+import math
 import sys
 import threading
 import time
@@ -41,15 +76,20 @@ CHECK_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE = "The site's database cannot be reached just now. Please try again in a minute.\n"
 
-# How far the replica is behind. When it has replayed all it received, it is not behind at
-# all, however old its last replayed transaction (a primary with no writes sends nothing new);
-# on a server that is not a replica both positions are NULL and the lag counts as 0.
-LAG_SQL = """
-SELECT CASE
-    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
-END
+# How far the primary has written its WAL, and which server (postmaster) it is.
+PRIMARY_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, pg_postmaster_start_time()"
+# What the replica has replayed (module docstring); positions as byte counts. A server that
+# is not in recovery has no replay position (NULL).
+REPLICA_SQL = """
+SELECT pg_is_in_recovery(),
+    pg_last_wal_replay_lsn() - '0/0'::pg_lsn,
+    pg_last_xact_replay_timestamp(),
+    pg_postmaster_start_time(),
+    EXISTS (SELECT FROM pg_stat_wal_receiver)
 """
+# A replica that has not yet replayed the primary's position just read is given this long
+# to, once per outage, before it counts as behind: replay trails every commit a little.
+SETTLE_SECONDS = 0.05
 
 
 @dataclass
@@ -65,52 +105,149 @@ ROUTING: ContextVar[RequestRouting | None] = ContextVar("newsroom_routing", defa
 
 
 class ReplicaHealth:
-    """Whether this process may read the replica, as last checked."""
+    """Whether this process may read the replica, as last checked, and what proves it."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.checked_at = -float("inf")  # time.monotonic()
         self.usable = False
         self.down = False  # a warning was logged and the replica has not been usable since
+        self.status = "not checked"  # for /readyz: "ok", or a word for what is wrong
+        # The replica held everything the primary had committed before this (time.time()),
+        # as of replay position ``replayed`` (bytes of WAL).
+        self.fresh_as_of = -float("inf")
+        self.replayed = -1
+        self.receiving = True  # a WAL receiver ran on it when last looked at
 
 
 HEALTH = ReplicaHealth()
+
+
+@dataclass
+class ReplicaPosition:
+    """What one look at the replica found."""
+
+    in_recovery: bool
+    replayed: int | None  # bytes of WAL; None if it replays nothing
+    last_commit: float | None  # time.time() of the last transaction it replayed
+    server_started: object  # which postmaster answered
+    receiving: bool  # a WAL receiver runs on it
+
+
+class Problem(Exception):
+    """Why readers may not read the replica: ``status`` for /readyz, the message for the log."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
 
 
 def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
 
 
+def primary_position() -> tuple[int, object] | None:
+    """(bytes of WAL the primary has written, its postmaster), or None if it does not say."""
+    primary = connections[DEFAULT]
+    if primary.vendor != "postgresql" or primary.in_atomic_block:
+        # Inside a transaction a failed query would spoil it: the last proof stands instead.
+        return None
+    try:
+        with primary.cursor() as cursor:
+            cursor.execute(PRIMARY_SQL)
+            written, started = cursor.fetchone()
+    except DatabaseError:
+        # The primary down is the 503's and /readyz's to report; a broken connection is
+        # opened again by its next use.
+        with contextlib.suppress(DatabaseError):
+            primary.close()
+        return None
+    return int(written), started
+
+
+def replica_position() -> ReplicaPosition:
+    """Where the replica is (one query; raises DatabaseError)."""
+    with connections[REPLICA].cursor() as cursor:
+        cursor.execute(REPLICA_SQL)
+        in_recovery, replayed, last_commit, started, receiving = cursor.fetchone()
+    return ReplicaPosition(
+        in_recovery=in_recovery,
+        replayed=None if replayed is None else int(replayed),
+        last_commit=None if last_commit is None else last_commit.timestamp(),
+        server_started=started,
+        receiving=receiving,
+    )
+
+
 def replica_lag() -> float:
-    """Seconds the replica is behind the primary (one query; raises DatabaseError)."""
+    """Seconds the replica is proven to be behind the primary at most (inf: not proven).
+
+    Raises DatabaseError if the replica cannot be reached, Problem if it is no replica of it.
+    """
     replica = connections[REPLICA]
     if replica.vendor != "postgresql":
-        replica.ensure_connection()
+        replica.ensure_connection()  # tests' mirror of the primary: the same database
         return 0.0
-    with replica.cursor() as cursor:
-        cursor.execute(LAG_SQL)
-        (lag,) = cursor.fetchone()
-    return float(lag or 0)
+    asked = time.time()
+    primary = primary_position()
+    position = replica_position()
+    if not position.in_recovery:
+        if primary is not None and primary[1] == position.server_started:
+            return 0.0  # the primary itself
+        raise Problem(
+            "not a replica",
+            "is not in recovery: promoted, or not a replica (and not the primary itself)",
+        )
+    if position.replayed is None or position.replayed < HEALTH.replayed:
+        HEALTH.fresh_as_of = -float("inf")  # another server: what proved the last one fresh
+    HEALTH.replayed = position.replayed if position.replayed is not None else -1
+    if (
+        primary is not None
+        and position.replayed is not None
+        and position.replayed < primary[0]
+        and not HEALTH.down
+    ):
+        time.sleep(SETTLE_SECONDS)
+        position = replica_position()
+    proofs = [HEALTH.fresh_as_of]
+    if position.last_commit is not None:
+        proofs.append(position.last_commit)
+    if primary is not None and position.replayed is not None and position.replayed >= primary[0]:
+        proofs.append(asked)
+    HEALTH.fresh_as_of = max(proofs)
+    HEALTH.receiving = position.receiving
+    return max(0.0, time.time() - HEALTH.fresh_as_of)
 
 
-def replica_problem() -> str | None:
+def replica_problem() -> Problem | None:
     """Why readers may not read the replica now, or None if they may."""
     try:
         lag = replica_lag()
+    except Problem as problem:
+        return problem
     except DatabaseError as exc:
         close_replica()
-        return f"cannot be reached ({str(exc).strip()})"
-    if lag > settings.REPLICA_MAX_LAG_SECONDS:
-        return (
-            f"is {lag:.1f} s behind the primary "
-            f"(NEWSROOM_REPLICA_MAX_LAG_SECONDS={settings.REPLICA_MAX_LAG_SECONDS})"
-        )
-    return None
+        return Problem("unreachable", f"cannot be reached ({str(exc).strip()})")
+    limit = settings.REPLICA_MAX_LAG_SECONDS
+    if lag <= limit:
+        return None
+    if math.isinf(lag):
+        shown = "nothing shows that it holds what the primary has committed"
+    else:
+        shown = f"it holds what the primary had committed {lag:.1f} s ago, and nothing later"
+    if not HEALTH.receiving:
+        shown += "; no WAL receiver runs on it (replication stopped?)"
+    return Problem(
+        "behind",
+        f"cannot be shown to be within {limit} s of the primary "
+        f"(NEWSROOM_REPLICA_MAX_LAG_SECONDS): {shown}",
+    )
 
 
-def record(problem: str | None) -> None:
+def record(problem: Problem | None) -> None:
     """Note the outcome of a check; log when the replica stops or starts being usable."""
     HEALTH.usable = problem is None
+    HEALTH.status = "ok" if problem is None else problem.status
     if problem is not None and not HEALTH.down:
         HEALTH.down = True
         logger.warning("Readers are served from the primary: the read replica %s.", problem)
@@ -141,12 +278,27 @@ def replica_ready() -> bool:
     return HEALTH.usable
 
 
+def replica_status() -> str | None:
+    """For /readyz: "ok" while readers read the replica, else what is wrong; None if none."""
+    if not replica_configured():
+        return None
+    replica_ready()
+    return HEALTH.status
+
+
 def replica_failed(exc: Exception) -> None:
     """A query on the replica failed: leave it alone until the next check is due."""
     close_replica()
     with HEALTH.lock:
         HEALTH.checked_at = time.monotonic()
-        record(f"failed a query ({str(exc).strip()})")
+        record(Problem("unreachable", f"failed a query ({str(exc).strip()})"))
+
+
+def read_primary() -> None:
+    """The rest of this request reads the primary, even if it is a reader's."""
+    routing = ROUTING.get()
+    if routing is not None:
+        routing.reader = routing.used_replica = False
 
 
 def close_replica() -> None:
@@ -268,7 +420,7 @@ def answer_exception(request, exception):
     if replica or dropped:
         if replica:
             replica_failed(exception)
-            routing.reader = routing.used_replica = False
+            read_primary()
         else:
             connection.close()
         view_func, view_args, view_kwargs = routing.view

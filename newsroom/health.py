@@ -3,8 +3,11 @@
 ``/healthz`` says the process is up and answering (no database, no Redis): restart it if not.
 ``/readyz`` says whether it can serve: the default database answers, Redis answers when the
 cache is Redis, and no migration is left to apply; if not, a 503 whose JSON body names what
-failed, so a load balancer sends readers elsewhere. Both are answered before any other
-middleware: no host check, HTTPS redirect, session, cookie or rate limit, and never cached.
+failed, so a load balancer sends readers elsewhere. With a read replica configured, the body
+also says whether readers read it ("replica": "ok") or why not ("behind", "unreachable", "not
+a replica"; newsroom/db_router.py): the server stays ready, since readers read the primary.
+Both are answered before any other middleware: no host check, HTTPS redirect, session, cookie
+or rate limit, and never cached.
 
 Anyone can reach them through the edge, so the body names only what failed; the error itself
 (server addresses, ports, user names) goes to the log.
@@ -20,6 +23,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse
 from redis.exceptions import RedisError
 
+from newsroom import db_router
 from newsroom.cache import ResilientRedisCache
 
 logger = logging.getLogger(__name__)
@@ -84,6 +88,9 @@ def readiness() -> HttpResponse:
     checks["redis"] = redis_problem()
     ready = all(problem is None for problem in checks.values())
     body = {"ready": ready, **{name: problem or "ok" for name, problem in checks.items()}}
+    replica = db_router.replica_status()
+    if replica is not None:
+        body["replica"] = replica
     return plain(200 if ready else 503, json.dumps(body) + "\n", "application/json")
 
 

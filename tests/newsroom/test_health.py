@@ -45,11 +45,11 @@ def test_readyz_is_200_when_everything_answers(client):
 @pytest.mark.django_db
 def test_readyz_checks_migrations_until_they_pass(client, monkeypatch):
     """Unapplied migrations: 503; once applied, the check is not made again."""
-    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("m", False)])
-    response = client.get("/readyz")
+    with monkeypatch.context() as patch:
+        patch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("m", False)])
+        response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["migrations"] == "1 not applied"
-    monkeypatch.undo()
     assert client.get("/readyz").status_code == 200
 
     def must_not_run(*args, **kwargs):
