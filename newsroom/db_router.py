@@ -87,8 +87,9 @@ SELECT pg_is_in_recovery(),
     pg_postmaster_start_time(),
     EXISTS (SELECT FROM pg_stat_wal_receiver)
 """
-# A replica that has not yet replayed the primary's position just read is given this long
-# to, once per outage, before it counts as behind: replay trails every commit a little.
+# A replica that has not yet replayed the primary's position just read gets this long to
+# replay it before it counts as behind (not again while it is counted so): replay trails every
+# commit a little, and a warning is not worth a moment's delay.
 SETTLE_SECONDS = 0.05
 
 
@@ -234,7 +235,7 @@ def replica_problem() -> Problem | None:
     if math.isinf(lag):
         shown = "nothing shows that it holds what the primary has committed"
     else:
-        shown = f"it holds what the primary had committed {lag:.1f} s ago, and nothing later"
+        shown = f"it was last shown to hold what the primary had committed {lag:.1f} s ago"
     if not HEALTH.receiving:
         shown += "; no WAL receiver runs on it (replication stopped?)"
     return Problem(
