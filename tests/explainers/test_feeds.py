@@ -129,6 +129,25 @@ def test_enclosure_is_a_rendition_never_the_original(client, rich, url, media_ro
     assert int(enclosure.length) == (media_root / crop["name"]).stat().st_size
 
 
+def test_enclosure_length_of_a_set_made_before_sizes_were_kept(client, rich, media_root):
+    """A rendition set without recorded sizes gives the file's size from storage."""
+    rendition_set = RenditionSet.objects.get()
+    for item in rendition_set.files:
+        del item["bytes"]
+    rendition_set.save()
+    (enclosure,) = parse(client, FEED).entries[0].enclosures
+    crop = next(f for f in rendition_set.files if f["kind"] == "16x9")
+    assert int(enclosure.length) == (media_root / crop["name"]).stat().st_size
+
+
+@pytest.mark.parametrize("url", [FEED, ATOM])
+def test_headline_reads_back_as_typed(client, url):
+    """A headline with "<", ">" and "&" reaches a feed reader as typed."""
+    headline = "Why <script> & <img src=x> still matter to AT&T"
+    ExplainerFactory(published=True, headline=headline)
+    assert parse(client, url).entries[0].title == headline
+
+
 def test_enclosure_waits_for_renditions(client, rich):
     """Without renditions an item has no image rather than the original upload."""
     RenditionSet.objects.all().delete()
