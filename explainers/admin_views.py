@@ -279,6 +279,9 @@ def import_view(model_admin, request):
                 ),
                 messages.SUCCESS,
             )
+            problem = form.cleaned_data["text"].headline_problem
+            if problem is not None:
+                model_admin.message_user(request, str(problem), messages.WARNING)
         return redirect(change_url(model_admin, explainer))
     context = {
         **model_admin.admin_site.each_context(request),

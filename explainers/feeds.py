@@ -3,9 +3,12 @@
 Callable ``Feed`` classes as in django.contrib.syndication. Every link is absolute at the
 site's configured address (NEWSROOM_SITE_URL), never at the request's Host, so one feed is
 the same bytes for everyone and the page cache may keep it.
-"""
 
-import mimetypes
+Item descriptions are HTML in both formats (RSS has no other kind, and readers render
+Atom's the same way), so the plain text editors write is sent escaped, a ``<p>`` per
+paragraph: a reader app shows "<script>" or "&" as the words they are, never as markup it
+drops, and keeps the paragraphs.
+"""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -13,10 +16,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Enclosure, Rss201rev2Feed, rfc3339_date
+from django.utils.html import format_html_join
 
 from newsroom.site import absolute_url
 
-from . import page_cache, selectors
+from . import page_cache, renditions, selectors, text
 from .models import Explainer, Notice, Topic
 
 FEED_SIZE = 20
@@ -24,6 +28,13 @@ AI_DISCLOSURE = (
     "AI Generated Content: this text was drafted with an AI model and edited and reviewed "
     "by our newsroom."
 )
+
+
+def as_html(*texts: str) -> str:
+    """Plain texts as HTML that shows them as written: each paragraph escaped, in a ``<p>``."""
+    return format_html_join(
+        "", "<p>{}</p>", ((paragraph,) for t in texts for paragraph in text.paragraphs(t))
+    )
 
 
 class Rss(Rss201rev2Feed):
@@ -76,6 +87,7 @@ class ExplainerFeed(PerRequest, Feed):
     def items(self, obj=None):
         items = list(self.explainers(obj)[:FEED_SIZE])
         self.keys = page_cache.explainer_keys(items)
+        self.rendition_sets = renditions.sets_for(item.public_revision for item in items)
         return items
 
     def item_title(self, item):
@@ -93,10 +105,9 @@ class ExplainerFeed(PerRequest, Feed):
 
     def item_description(self, item):
         content = item.public_revision
-        summary = content.whats_happening.strip()
         if content.ai_generated:
-            return f"{summary}\n\n{AI_DISCLOSURE}"
-        return summary
+            return as_html(content.whats_happening, AI_DISCLOSURE)
+        return as_html(content.whats_happening)
 
     def item_pubdate(self, item):
         return item.published_at
@@ -113,15 +124,14 @@ class ExplainerFeed(PerRequest, Feed):
         return settings.SITE_NAME
 
     def item_enclosures(self, item):
-        image = item.public_revision.lead_image
-        if image is None:
+        content = item.public_revision
+        if not renditions.image_name(content):
             return []
-        try:
-            length = image.size
-        except OSError:  # the file is missing from storage; the link still names it
-            length = 0
-        mime_type = mimetypes.guess_type(image.name)[0] or "image/jpeg"
-        return [Enclosure(absolute_url(image.url), str(length), mime_type)]
+        # Until its renditions are made (they are on publishing) an item goes without.
+        found = renditions.shared_file(self.rendition_sets.get(renditions.source_key(content)))
+        if found is None:
+            return []
+        return [Enclosure(absolute_url(found.url), str(found.length), found.mime_type)]
 
 
 class AtomExplainerFeed(ExplainerFeed):
@@ -206,7 +216,7 @@ class CorrectionFeed(PerRequest, Feed):
         return False
 
     def item_description(self, item):
-        return item.text
+        return as_html(item.text)
 
     def item_pubdate(self, item):
         return item.created_at

@@ -3,7 +3,7 @@
 A file looks like the page it came from (see ``explainers/demo/explainer-seed.txt``)::
 
     What is the story about?          <- optional lead-in, ignored
-    A headline                        <- optional; derived from What's Happening when absent
+    A headline                        <- optional; see below when absent
     What's Happening?
     One paragraph per line.
     Why It's Important?
@@ -12,6 +12,11 @@ A file looks like the page it came from (see ``explainers/demo/explainer-seed.tx
     ...
     AI Generated Content              <- marks the explainer as AI generated
     Do you find this article useful?  <- page furniture, ignored
+
+Without a headline line, the first sentence of What's Happening is the headline when it fits
+whole in ``DERIVED_HEADLINE_LENGTH``; otherwise the explainer gets ``HEADLINE_PLACEHOLDER``,
+the parse says so (``ParsedExplainer.headline_problem``), and it cannot be published until
+an editor writes one. A sentence is never cut to make a headline.
 
 Parsing never touches the database and reports every problem it finds at once, so an
 editor can fix a file in one pass. ``import_parsed`` is the only function here that writes;
@@ -30,13 +35,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from . import workflow
-from .models import SECTIONS, Explainer
+from .models import HEADLINE_PLACEHOLDER, SECTIONS, Explainer
 from .services import explainer_publish, explainer_sign_off, unique_slug
-from .text import first_sentence, truncate_at_word
+from .structured_data import HEADLINE_MAX
+from .text import first_sentence
 
 MAX_FILE_BYTES = 1024 * 1024
 HEADLINE_MAX_LENGTH = Explainer._meta.get_field("headline").max_length
-DERIVED_HEADLINE_LENGTH = 110
+# Search engines cut longer headlines; a first sentence longer than this is no headline.
+DERIVED_HEADLINE_LENGTH = HEADLINE_MAX
 
 # Editors' tools save with LF, CRLF or (old Mac exports) a lone CR; str.splitlines() would
 # also split at form feeds and U+2028, which would make line numbers disagree with editors.
@@ -84,6 +91,15 @@ class ParsedExplainer:
     whats_next: str
     ai_generated: bool
     digest: str
+    # Why the explainer needs a headline from an editor, when none could be derived.
+    headline_problem: Problem | None = None
+
+    @property
+    def slug_source(self) -> str:
+        """What the address is made from: the headline, or the first sentence without one."""
+        if self.headline == HEADLINE_PLACEHOLDER:
+            return first_sentence(self.whats_happening)
+        return self.headline
 
 
 # Explainers are created at this version; any saved change to what readers see adds one.
@@ -225,9 +241,20 @@ def parse_text(text: str) -> ParsedExplainer:
 
     digest = _digest(headline, ai_generated, sections)
     headline_derived = not headline
+    headline_problem = None
     if headline_derived:
         first = first_sentence(sections["whats_happening"][0])
-        headline = truncate_at_word(first, DERIVED_HEADLINE_LENGTH)
+        if len(first) <= DERIVED_HEADLINE_LENGTH:
+            headline = first
+        else:
+            headline = HEADLINE_PLACEHOLDER
+            headline_problem = Problem(
+                f"No headline: the first sentence of What's Happening? is {len(first)} "
+                f"characters, too long for one ({DERIVED_HEADLINE_LENGTH} at most), so the "
+                "explainer needs a headline before it can be published. Write it on a line "
+                "of its own above this heading, or in the admin.",
+                line=min(heading_lines.values()),
+            )
     return ParsedExplainer(
         headline=headline,
         headline_derived=headline_derived,
@@ -236,6 +263,7 @@ def parse_text(text: str) -> ParsedExplainer:
         whats_next="\n\n".join(sections["whats_next"]),
         ai_generated=ai_generated,
         digest=digest,
+        headline_problem=headline_problem,
     )
 
 
@@ -291,7 +319,7 @@ def import_parsed(
         if existing is None:
             explainer = Explainer.objects.create(
                 headline=document.headline,
-                slug=unique_slug(document.headline),
+                slug=unique_slug(document.slug_source),
                 whats_happening=document.whats_happening,
                 why_its_important=document.why_its_important,
                 whats_next=document.whats_next,

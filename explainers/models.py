@@ -32,6 +32,9 @@ SECTIONS = (
     ),
 )
 SECTION_FIELDS = tuple(name for name, _, _ in SECTIONS)
+# What an explainer imported without a usable headline carries until an editor writes one;
+# it is never published (workflow.py).
+HEADLINE_PLACEHOLDER = "[Headline needed]"
 # Everything of an explainer that reaches a reader. A change to any of these is a new
 # version: readers see it only once an editor publishes that version.
 VERSIONED_FIELDS = (
@@ -76,8 +79,12 @@ class ExplainerContent:
 
     @property
     def summary(self) -> str:
-        """The first sentence of What's Happening, as shown in lists."""
-        return text.first_sentence(self.whats_happening)
+        """The first sentence of What's Happening, as shown in lists; the second when the
+        first is the headline (as an imported one may be), which readers just read."""
+        first, rest = text.split_first_sentence(self.whats_happening)
+        if rest.strip() and first == " ".join(self.headline.split()):
+            return text.first_sentence(rest)
+        return first
 
     def sections(self) -> list[tuple[str, str, list[str]]]:
         """(field, heading, paragraphs) for each section, in reading order."""

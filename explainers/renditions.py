@@ -255,6 +255,7 @@ def _make_files(content, token: str) -> list[dict]:
                     "format": item.format,
                     "width": item.width,
                     "height": item.height,
+                    "bytes": len(item.data),
                 }
             )
     return files
@@ -441,6 +442,36 @@ def picture_from(content, rendition_set: RenditionSet | None) -> Picture:
         crops=crops,
         **provenance,
     )
+
+
+def sets_for(contents: Iterable) -> dict[str, RenditionSet]:
+    """The rendition sets of these versions' lead images, by source key, in one query."""
+    keys = [source_key(content) for content in contents if image_name(content)]
+    return {s.source_key: s for s in RenditionSet.objects.filter(source_key__in=keys)}
+
+
+@dataclass(frozen=True)
+class SharedFile:
+    url: str
+    length: int  # in bytes
+    mime_type: str
+
+
+def shared_file(rendition_set: RenditionSet | None) -> SharedFile | None:
+    """The one file a feed links for a lead image: its 16:9 crop, the picture link previews
+    show, with its size in bytes; None without one (the original is never handed out)."""
+    if rendition_set is None:
+        return None
+    chosen = next((f for f in rendition_set.files if f["kind"] == CROPS[0][0]), None)
+    if chosen is None:
+        return None
+    length = chosen.get("bytes")
+    if length is None:  # a set made before sizes were recorded
+        try:
+            length = storage().size(chosen["name"])
+        except OSError:
+            return None  # the file is gone: a link to it would fail
+    return SharedFile(storage().url(chosen["name"]), length, MIME_TYPES[chosen["format"]])
 
 
 def picture(content) -> Picture | None:

@@ -13,7 +13,7 @@ from django.utils.text import Truncator
 
 from newsroom.site import absolute_url
 
-from .models import SECTIONS, Explainer, Notice
+from .models import Explainer, Notice
 from .renditions import AI_SOURCE_TYPE, Picture
 
 # Same escapes as Django's json_script: the JSON cannot close the <script> element.
@@ -70,7 +70,8 @@ def news_article(
     signed_off: bool,
     notices: list[Notice],
 ) -> dict:
-    """``content`` is the revision shown (the live one for readers), ``summary`` its summary."""
+    """``content`` is the revision shown (the live one for readers), ``summary`` its summary,
+    ``updated_at`` the last change the page shows."""
     organization = publisher()
     # In NFC, as Truncator gives it; Truncator itself only where there is something to cut.
     headline = unicodedata.normalize("NFC", content.headline)
@@ -85,7 +86,6 @@ def news_article(
         "mainEntityOfPage": url,
         "datePublished": explainer.published_at,
         "dateModified": updated_at or explainer.published_at,
-        "articleSection": [heading for _, heading, _ in SECTIONS],
         "isBasedOn": [source["url"] for source in content.source_links],
         "isAccessibleForFree": True,
         "inLanguage": settings.SITE_LANGUAGE,
@@ -107,7 +107,9 @@ def news_article(
     # Revisions keep a topic's id without a database constraint: it may be gone.
     topic = content.topic if content.topic_id else None
     if topic is not None:
-        data["about"] = topic.name
+        # The part of the site it belongs to, as the page and article:section name it.
+        data["articleSection"] = topic.name
+        data["about"] = {"@type": "Thing", "name": topic.name}
     return data
 
 

@@ -7,7 +7,6 @@ here produces HTML, so templates keep escaping everything.
 import re
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
-_WHITESPACE = re.compile(r"\s+")
 # A sentence ends at . ! or ? (optionally closed by a quote or bracket) before white space.
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 # Abbreviations that end in a full stop without ending the sentence ("U.S.", "Mr.").
@@ -27,6 +26,11 @@ def paragraphs(text: str) -> list[str]:
 
 def first_sentence(text: str) -> str:
     """Return the first sentence of ``text``, not fooled by abbreviations such as "U.S."."""
+    return split_first_sentence(text)[0]
+
+
+def split_first_sentence(text: str) -> tuple[str, str]:
+    """The first sentence of ``text`` (white space collapsed) and the text after it, as is."""
     text = text or ""
     # Every card and page asks for it: only the sentence found is flattened, and only the end
     # of each candidate is tested for an abbreviation (the longest word one is five letters; a
@@ -34,15 +38,5 @@ def first_sentence(text: str) -> str:
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
         if not _ABBREVIATION.search(text, max(0, end - 40), end):
-            return " ".join(text[:end].split())
-    return " ".join(text.split())
-
-
-def truncate_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Shorten ``text`` to at most ``limit`` characters, cutting between words."""
-    text = _WHITESPACE.sub(" ", text or "").strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - len(ellipsis) + 1]
-    cut = cut[: cut.rindex(" ")] if " " in cut else cut[: limit - len(ellipsis)]
-    return cut.rstrip(" ,;:-–—") + ellipsis
+            return " ".join(text[:end].split()), text[end:]
+    return " ".join(text.split()), ""

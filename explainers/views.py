@@ -40,7 +40,11 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
     images = structured_data.image_objects(picture, absolute=absolute_url)
     if notices is None:
         notices = list(explainer.notices.all()) if explainer.live_revision_id else []
-    updated_at = explainer.reader_updated_at
+    published_at, updated_at = explainer.published_at, explainer.reader_updated_at
+    show_updated = bool(published_at and updated_at and updated_at - published_at > UPDATE_GRACE)
+    # The last change the page, its share tags and its structured data all give: one the page
+    # shows ("Updated …"), or its publication, never a time a reader cannot see.
+    modified_at = updated_at if show_updated else published_at
     signed_off = bool(
         content.ai_generated
         and content.reviewed_version is not None
@@ -55,7 +59,7 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
         "corrections": [n for n in notices if n.kind == Notice.Kind.CORRECTION],
         "other_notices": [n for n in notices if n.kind != Notice.Kind.CORRECTION],
         "signed_off": signed_off,
-        "updated_at": updated_at,
+        "updated_at": modified_at,
         "picture": picture,
         # For Open Graph and similar cards: the 16:9 crop (the original until it exists).
         "share_image": structured_data.card_image(images, picture),
@@ -66,16 +70,12 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
                 url=url,
                 summary=summary,
                 images=images,
-                updated_at=updated_at,
+                updated_at=modified_at,
                 signed_off=signed_off,
                 notices=notices,
             )
         ),
-        "show_updated": bool(
-            explainer.published_at
-            and updated_at
-            and updated_at - explainer.published_at > UPDATE_GRACE
-        ),
+        "show_updated": show_updated,
     }
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from .models import Explainer
+from .models import HEADLINE_PLACEHOLDER, Explainer
 
 Status = Explainer.Status
 NOT_ARCHIVED = frozenset(Status) - {Status.ARCHIVED}
@@ -31,7 +31,28 @@ def _unsigned_ai_text(explainer: Explainer) -> ValidationError | None:
     )
 
 
+def _unpublishable_headline(headline: str) -> ValidationError | None:
+    """Why ``headline`` may not go to readers: missing, the import's placeholder, or cut off."""
+    headline = headline.strip()
+    if not headline or headline.casefold() == HEADLINE_PLACEHOLDER.casefold():
+        return ValidationError(
+            "The explainer has no headline yet: write one before publishing.",
+            code="headline_required",
+        )
+    if headline.endswith(("…", "...")):
+        # Older imports cut a long first sentence to make a headline; readers must not get one.
+        return ValidationError(
+            "The headline ends in “…”, as a cut-off sentence does: write a complete headline "
+            "before publishing.",
+            code="headline_cut",
+        )
+    return None
+
+
 def _publishable(explainer: Explainer) -> ValidationError | None:
+    headline_error = _unpublishable_headline(explainer.headline)
+    if headline_error is not None:
+        return headline_error
     if explainer.ai_generated and not explainer.is_signed_off:
         return ValidationError(
             "AI-generated text must be signed off by an editor before it is published; "

@@ -8,7 +8,7 @@ from django.template import engines
 from django.urls import reverse
 from PIL import Image
 
-from explainers.models import Explainer
+from explainers.models import HEADLINE_PLACEHOLDER, Explainer
 from explainers.services import explainer_publish
 from tests.factories import (
     ExplainerFactory,
@@ -260,6 +260,17 @@ def test_import_page_creates_a_draft(admin_client, superuser):
     assert response["Location"] == reverse("admin:explainers_explainer_change", args=[explainer.pk])
     assert explainer.status == Explainer.Status.DRAFT and explainer.ai_generated
     assert explainer.created_by == superuser
+
+
+def test_import_page_warns_when_the_draft_needs_a_headline(admin_client):
+    """Pasted text whose first sentence is too long for a headline is imported with the
+    placeholder, and the editor is told where the headline goes."""
+    with open(SEED, encoding="utf-8") as seed:
+        lead_in, _, rest = seed.read().split("\n", 2)
+    response = admin_client.post(IMPORT, {"text": f"{lead_in}\n{rest}"}, follow=True)
+    assert Explainer.objects.get().headline == HEADLINE_PLACEHOLDER
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(m.startswith("line 2: No headline: the first sentence of What's") for m in shown)
 
 
 def test_import_page_twice_creates_nothing_new(admin_client):

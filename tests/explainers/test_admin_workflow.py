@@ -85,6 +85,14 @@ def test_bulk_publish_by_a_writer_is_not_offered():
     assert not Explainer.objects.published().exists()
 
 
+def test_panel_says_a_headline_is_needed():
+    """An imported draft without a headline shows the editor why it cannot be published."""
+    explainer = ExplainerFactory(headline="[Headline needed]")
+    html = logged_in(editor()).get(url("change", explainer)).text
+    assert "no headline yet: write one before publishing" in html
+    assert 'value="publish"' not in html
+
+
 def test_bulk_publish_skips_unreviewed_ai_text():
     """The bulk action publishes what it may and says which AI text still needs sign-off."""
     ExplainerFactory(headline="Human text")

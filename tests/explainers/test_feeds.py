@@ -1,12 +1,14 @@
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import feedparser
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from explainers import services
-from explainers.models import Notice
+from explainers import renditions, services
+from explainers.feeds import AI_DISCLOSURE
+from explainers.models import Notice, RenditionSet
 from newsroom.site import absolute_url
 from tests.explainers.admin_client import png
 from tests.explainers.conftest import SECRET_WORDS
@@ -25,6 +27,34 @@ def parse(client, url: str):
     feed = feedparser.parse(response.content)
     assert not feed.bozo, f"{url}: {feed.get('bozo_exception')}"
     return feed
+
+
+class Paragraphs(HTMLParser):
+    """What a reader app shows of an item's HTML: the text of each paragraph."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.paragraphs, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "p":
+            self.paragraphs.append("")
+
+    def handle_data(self, data):
+        if not self.paragraphs:  # text outside any paragraph
+            self.paragraphs.append("")
+        self.paragraphs[-1] += data
+
+
+def shown(html: str) -> tuple[list[str], list[str]]:
+    """The paragraphs a reader app shows of ``html``, and the elements it holds."""
+    parser = Paragraphs()
+    parser.feed(html)
+    return parser.paragraphs, parser.tags
+
+
+TRICKY = "Officials said <script>alert(1)</script> & <img src=x> are words, not code."
 
 
 @pytest.fixture
@@ -57,9 +87,82 @@ def test_feed_item_is_complete(client, rich, url):
     assert "Leaders met in Washington. They agreed to talk." in item.summary
     assert "AI Generated Content" in item.summary
     assert [tag.term for tag in item.tags] == ["Diplomacy"]
-    (enclosure,) = item.enclosures
-    assert enclosure.href == absolute_url(rich.lead_image.url)
-    assert enclosure.type == "image/png"
+    assert len(item.enclosures) == 1
+
+
+@pytest.mark.parametrize("url", [FEED, ATOM])
+def test_summary_reads_back_as_typed(client, url):
+    """Markup-like words and "&" reach a feed reader as typed, paragraph by paragraph."""
+    ExplainerFactory(
+        published=True,
+        ai_generated=False,
+        whats_happening=f"{TRICKY}\n\nA second paragraph & more.",
+    )
+    (item,) = parse(client, url).entries
+    paragraphs, tags = shown(item.summary)
+    assert paragraphs == [TRICKY, "A second paragraph & more."]
+    assert tags == ["p", "p"]
+
+
+@pytest.mark.parametrize("url", [FEED, ATOM])
+def test_ai_disclosure_is_a_paragraph_of_its_own(client, rich, url):
+    """The AI disclosure follows the summary as its own paragraph."""
+    paragraphs, _ = shown(parse(client, url).entries[0].summary)
+    assert paragraphs == ["Leaders met in Washington. They agreed to talk.", AI_DISCLOSURE]
+
+
+def test_correction_reads_back_as_typed(client, rich):
+    """A correction's text reaches a feed reader as typed."""
+    services.notice_add(explainer=rich, user=editor(), kind=Notice.Kind.CORRECTION, text=TRICKY)
+    (item,) = parse(client, CORRECTIONS).entries
+    assert shown(item.summary) == ([TRICKY], ["p"])
+
+
+@pytest.mark.parametrize("url", [FEED, ATOM])
+def test_enclosure_is_a_rendition_never_the_original(client, rich, url, media_root):
+    """The item's image is the 16:9 rendition, with its true length and type."""
+    (enclosure,) = parse(client, url).entries[0].enclosures
+    crop = next(f for f in RenditionSet.objects.get().files if f["kind"] == "16x9")
+    assert enclosure.href == absolute_url(renditions.storage().url(crop["name"]))
+    assert enclosure.href != absolute_url(rich.lead_image.url)
+    assert enclosure.type == "image/jpeg"
+    assert int(enclosure.length) == (media_root / crop["name"]).stat().st_size
+
+
+def test_enclosure_length_of_a_set_made_before_sizes_were_kept(client, rich, media_root):
+    """A rendition set without recorded sizes gives the file's size from storage."""
+    rendition_set = RenditionSet.objects.get()
+    for item in rendition_set.files:
+        del item["bytes"]
+    rendition_set.save()
+    (enclosure,) = parse(client, FEED).entries[0].enclosures
+    crop = next(f for f in rendition_set.files if f["kind"] == "16x9")
+    assert int(enclosure.length) == (media_root / crop["name"]).stat().st_size
+
+
+@pytest.mark.parametrize("url", [FEED, ATOM])
+def test_headline_reads_back_as_typed(client, url):
+    """A headline with "<", ">" and "&" reaches a feed reader as typed."""
+    headline = "Why <script> & <img src=x> still matter to AT&T"
+    ExplainerFactory(published=True, headline=headline)
+    assert parse(client, url).entries[0].title == headline
+
+
+def test_enclosure_waits_for_renditions(client, rich):
+    """Without renditions an item has no image rather than the original upload."""
+    RenditionSet.objects.all().delete()
+    assert parse(client, FEED).entries[0].enclosures == []
+
+
+def test_feed_image_query_is_one_for_all_items(client, rich, django_assert_max_num_queries):
+    """The items' images are looked up in one query, however many items have one."""
+    for n in range(3):
+        explainer = ExplainerFactory(
+            image=png(f"more{n}.png", "blue"), image_alt="A blue square", ai_generated=False
+        )
+        services.explainer_publish(explainer=explainer, user=editor())
+    with django_assert_max_num_queries(3):
+        assert all(e.enclosures for e in parse(client, FEED).entries)
 
 
 def test_rss_is_rss2_and_atom_is_atom(client, rich):
@@ -103,7 +206,7 @@ def test_corrections_feed(client, rich):
     )
     (item,) = parse(client, CORRECTIONS).entries
     assert item.title == "Correction: Leaders agree to meet"
-    assert item.summary == "The date was wrong."
+    assert shown(item.summary) == (["The date was wrong."], ["p"])
     assert item.link == absolute_url(rich.get_absolute_url())
 
 

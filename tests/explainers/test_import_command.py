@@ -2,9 +2,11 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from explainers.models import Explainer
+from explainers import services
+from explainers.models import HEADLINE_PLACEHOLDER, Explainer
 from tests.explainers.test_importer import SEED
 from tests.factories import editor, writer
 
@@ -40,21 +42,68 @@ def run_failing(*args: str) -> str:
     return stderr.getvalue()
 
 
+HEADLINE = "Trump and Putin agree to discuss ‘robust security guarantees’ for Ukraine"
+NEEDS_HEADLINE = (
+    "line 2: No headline: the first sentence of What's Happening? is 190 characters, too long "
+    "for one (110 at most), so the explainer needs a headline before it can be published. "
+    "Write it on a line of its own above this heading, or in the admin."
+)
+
+
 @pytest.fixture
 def seed(tmp_path: Path) -> Path:
+    """The issue's example file: no headline line, and a first sentence too long to be one."""
     path = tmp_path / "seed.txt"
     path.write_text(SEED, encoding="utf-8")
     return path
 
 
-def test_creates_draft(seed):
+@pytest.fixture
+def headed(tmp_path: Path) -> Path:
+    """The same text with its headline, as the demo file has it."""
+    path = tmp_path / "headed.txt"
+    lead_in, rest = SEED.split("\n", 1)
+    path.write_text(f"{lead_in}\n{HEADLINE}\n{rest}", encoding="utf-8")
+    return path
+
+
+def test_creates_draft(headed):
     """A new file becomes a draft explainer with the text of the file."""
-    run(str(seed))
+    run(str(headed))
     explainer = Explainer.objects.get()
     assert explainer.status == Explainer.Status.DRAFT
     assert explainer.ai_generated
-    assert explainer.headline.startswith("Ahead of a meeting at the White House")
+    assert explainer.headline == HEADLINE
     assert explainer.import_digest
+
+
+def test_file_without_headline_is_a_draft_needing_one(seed):
+    """No headline and no whole first sentence to use: a draft with the placeholder, and a
+    warning naming the file and line."""
+    stdout, stderr = run(str(seed))
+    explainer = Explainer.objects.get()
+    assert explainer.headline == HEADLINE_PLACEHOLDER
+    assert "…" not in explainer.headline
+    assert stderr.splitlines() == [f"{seed}: {NEEDS_HEADLINE}"]
+    assert stdout.startswith("created ")
+
+
+def test_draft_needing_a_headline_cannot_be_published(seed):
+    """The imported draft's publication is refused until an editor writes a headline."""
+    run(str(seed))
+    explainer = Explainer.objects.get()
+    boss = editor()
+    services.explainer_sign_off(explainer=explainer, user=boss)
+    with pytest.raises(ValidationError, match="no headline yet"):
+        services.explainer_publish(explainer=explainer, user=boss)
+    assert not Explainer.objects.get().is_public
+
+
+def test_publish_option_refuses_a_file_without_headline(seed, headed):
+    """--publish of a file without a usable headline imports nothing and says which file."""
+    with pytest.raises(CommandError, match="1 file without a headline cannot be published"):
+        run("--publish", "--reviewed-by", editor().username, str(seed), str(headed))
+    assert not Explainer.objects.exists()
 
 
 def test_reports_created_draft_with_public_path(seed):
@@ -70,9 +119,9 @@ def test_slug_comes_from_headline(seed):
     assert Explainer.objects.get().slug == SEED_SLUG
 
 
-def test_publish_option_publishes(seed):
+def test_publish_option_publishes(headed):
     """With --publish and a reviewing editor, the new AI explainer is public straight away."""
-    stdout, _ = run("--publish", "--reviewed-by", editor().username, str(seed))
+    stdout, _ = run("--publish", "--reviewed-by", editor().username, str(headed))
     explainer = Explainer.objects.get()
     assert explainer.is_public and explainer.reviewed_by.username == "editor"
     assert stdout.splitlines()[0].endswith(f"-> /explainers/{explainer.slug}/ (published)")
@@ -90,19 +139,19 @@ def test_running_twice_changes_nothing(seed):
     )
 
 
-def test_publish_publishes_draft_imported_earlier(seed):
+def test_publish_publishes_draft_imported_earlier(headed):
     """--publish on a file imported earlier as a draft publishes that draft."""
-    run(str(seed))
-    stdout, _ = run("--publish", "--reviewed-by", editor().username, str(seed))
+    run(str(headed))
+    stdout, _ = run("--publish", "--reviewed-by", editor().username, str(headed))
     explainer = Explainer.objects.get()
     assert explainer.is_public
-    assert stdout.splitlines()[0] == f"published {seed} -> /explainers/{explainer.slug}/"
+    assert stdout.splitlines()[0] == f"published {headed} -> /explainers/{explainer.slug}/"
 
 
-def test_publishing_ai_text_needs_a_reviewer(seed):
+def test_publishing_ai_text_needs_a_reviewer(headed):
     """--publish of an AI-generated file without --reviewed-by is refused, naming the file."""
-    stderr = run_failing("--publish", str(seed))
-    assert f"{seed}: AI-generated" in stderr
+    stderr = run_failing("--publish", str(headed))
+    assert f"{headed}: AI-generated" in stderr
     assert not Explainer.objects.exists()
 
 

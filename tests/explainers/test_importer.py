@@ -12,7 +12,7 @@ from explainers.importer import (
     parse_bytes,
     parse_text,
 )
-from explainers.models import Explainer
+from explainers.models import HEADLINE_PLACEHOLDER, Explainer
 from tests.factories import ExplainerFactory, UserFactory
 
 # The example file attached to the issue, verbatim: a lead-in but no headline line, one long
@@ -83,12 +83,32 @@ def problems(data: str | bytes) -> list[Problem]:
 # The seed file and the format.
 
 
-def test_seed_file_headline_is_derived_from_first_sentence():
-    """The seed file, which has no headline line, gets one from What's Happening."""
+def test_seed_file_first_sentence_is_too_long_to_be_its_headline():
+    """The seed file's first sentence (190 characters) is never cut into a headline: the
+    explainer gets the placeholder, and the parse says why and where."""
     parsed = parse_text(SEED)
     assert parsed.headline_derived
-    assert parsed.headline.startswith("Ahead of a meeting at the White House")
-    assert len(parsed.headline) <= 110
+    assert parsed.headline == HEADLINE_PLACEHOLDER
+    assert parsed.headline_problem.line == 2
+    assert "190 characters" in parsed.headline_problem.message
+
+
+def test_first_sentence_that_fits_is_the_whole_headline():
+    """A first sentence of up to 110 characters is the headline, whole; none is needed."""
+    sentence = "Leaders " + "very " * 19 + "met up."
+    assert len(sentence) == 110
+    parsed = parse_text(DOCUMENT.replace("Leaders met in Washington.", sentence))
+    assert parsed.headline == sentence
+    assert parsed.headline_problem is None
+    longer = parse_text(DOCUMENT.replace("Leaders met in Washington.", "A" + sentence))
+    assert longer.headline == HEADLINE_PLACEHOLDER
+
+
+@pytest.mark.django_db
+def test_headline_needed_keeps_a_slug_from_the_first_sentence():
+    """An explainer imported with the placeholder is addressed by its first sentence."""
+    (outcome,) = import_parsed(documents=[parse_text(SEED)])
+    assert outcome.explainer.slug.startswith("ahead-of-a-meeting-at-the-white-house")
 
 
 def test_seed_file_is_ai_generated():

@@ -1,9 +1,11 @@
 import json
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from explainers import services
@@ -25,6 +27,7 @@ class Metadata(HTMLParser):
         self.meta: dict[str, list[str]] = {}
         self.links: list[dict] = []
         self.json_ld: list[dict] = []
+        self.times: list[str] = []  # the datetime of every <time> element
         self._in_json = False
         self.feed(html)
 
@@ -37,6 +40,8 @@ class Metadata(HTMLParser):
             self.links.append(attrs)
         elif tag == "script" and attrs.get("type") == "application/ld+json":
             self._in_json = True
+        elif tag == "time" and "datetime" in attrs:
+            self.times.append(attrs["datetime"])
 
     def handle_data(self, data):
         if self._in_json:
@@ -85,7 +90,8 @@ def test_open_graph_is_complete(client, article):
     assert abs(width / height - 16 / 9) < 0.05
     assert meta.one("og:image:alt") == "Two leaders shake hands"
     assert parse_datetime(meta.one("article:published_time")) == article.published_at
-    assert parse_datetime(meta.one("article:modified_time")) == article.reader_updated_at
+    # Its correction came with publishing (within the grace): no update to show.
+    assert parse_datetime(meta.one("article:modified_time")) == article.published_at
     assert meta.one("article:section") == "Diplomacy"
 
 
@@ -137,6 +143,61 @@ def test_json_ld_is_complete(client, article, settings):
     assert data["isAccessibleForFree"] is True
     assert data["digitalSourceType"] == AI_REVIEWED_SOURCE_TYPE
     assert [c["text"] for c in data["correction"]] == ["Date fixed."]
+
+
+def test_json_ld_section_and_subject_are_the_topic(client, article):
+    """articleSection names the topic, and about is a Thing of that name."""
+    (data,) = Metadata(client.get(article.get_absolute_url()).text).json_ld
+    assert data["articleSection"] == "Diplomacy"
+    assert data["about"] == {"@type": "Thing", "name": "Diplomacy"}
+
+
+def test_json_ld_without_topic_has_no_section_or_subject(client):
+    """Without a topic there is no articleSection and no about."""
+    explainer = ExplainerFactory(published=True, topic=None)
+    (data,) = Metadata(client.get(explainer.get_absolute_url()).text).json_ld
+    assert "articleSection" not in data and "about" not in data
+
+
+def to_second(value: str):
+    # JSON-LD gives milliseconds, the page's <time> elements microseconds.
+    return parse_datetime(value).replace(microsecond=0)
+
+
+def shown_dates(html: str) -> tuple[set, dict, object]:
+    """The page's <time> datetimes, its JSON-LD dates and article:modified_time (None in a
+    preview, which has no share tags), each to the second."""
+    meta = Metadata(html)
+    (data,) = meta.json_ld
+    times = {to_second(value) for value in meta.times}
+    dates = {key: to_second(data[key]) for key in ("datePublished", "dateModified")}
+    share = meta.meta.get("article:modified_time")
+    return times, dates, to_second(share[0]) if share else None
+
+
+@pytest.mark.parametrize(
+    ("age", "updated"), [(timedelta(minutes=3), False), (timedelta(days=2), True)]
+)
+def test_modification_date_is_one_the_page_shows(client, age, updated):
+    """dateModified and article:modified_time are dates the page shows: "Updated <time>" once
+    the last change came after publishing, the publication date when it came with it."""
+    explainer = ExplainerFactory(published=True, published_at=timezone.now() - age)
+    services.notice_add(explainer=explainer, user=editor(), kind="update", text="Talks resumed.")
+    html = client.get(explainer.get_absolute_url()).text
+    times, dates, share_modified = shown_dates(html)
+    assert dates["dateModified"] in times and share_modified == dates["dateModified"]
+    assert ("Updated <time" in html) == updated
+    assert (dates["dateModified"] > dates["datePublished"]) == updated
+
+
+def test_preview_dates_the_update_as_the_page_does(client):
+    """A preview of an updated explainer shows the same Updated date its JSON-LD gives."""
+    explainer = ExplainerFactory(published=True, published_at=timezone.now() - timedelta(days=2))
+    services.notice_add(explainer=explainer, user=editor(), kind="update", text="Talks resumed.")
+    _, token = services.preview_link_create(explainer=explainer, user=editor(), days=7)
+    html = client.get(reverse("explainers:preview", args=[token])).text
+    times, dates, _ = shown_dates(html)
+    assert "Updated <time" in html and dates["dateModified"] in times
 
 
 def test_json_ld_headline_is_at_most_110_characters(client):

@@ -68,6 +68,17 @@ def test_summary_is_the_first_sentence_despite_abbreviations():
     assert explainer.summary == "The U.S. envoy Mr. Witkoff spoke on Monday."
 
 
+def test_summary_skips_a_first_sentence_that_is_the_headline():
+    """When the headline is the first sentence (an import's), the summary is the next one."""
+    explainer = ExplainerFactory.build(
+        headline="Leaders met in Washington.",
+        whats_happening="Leaders met  in Washington.\n\nThey agreed to talk. Then left.",
+    )
+    assert explainer.summary == "They agreed to talk."
+    explainer.whats_happening = "Leaders met in Washington."
+    assert explainer.summary == "Leaders met in Washington."
+
+
 # Words, abbreviations, runs of initials, sentence ends, quotes and every kind of white space.
 PIECES = st.sampled_from(
     ["word", "U.S.", "Mr.", "Sept.", "A.B.C.D.E.F.G.H.I.J.K.L.M.N.O.P.Q.R.S.T.U.V.W.X.Y.Z."]
@@ -110,13 +121,6 @@ def test_sections_come_in_reading_order_with_paragraphs():
 def test_paragraphs_ignore_extra_blank_lines_and_crlf():
     """Blank lines, however many and however ended, only separate paragraphs."""
     assert text.paragraphs("\r\nA\r\n\r\n \r\n\r\nB\r\n") == ["A", "B"]
-
-
-def test_truncate_at_word_cuts_between_words():
-    """A long text is shortened at a word boundary, ellipsis included in the limit."""
-    result = text.truncate_at_word("alpha beta gamma delta", 14)
-    assert result == "alpha beta…"
-    assert len(result) <= 14
 
 
 def test_unique_slug_adds_a_number_when_taken():

@@ -5,8 +5,8 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from explainers import services
-from explainers.models import Explainer, WorkflowEvent
+from explainers import services, workflow
+from explainers.models import HEADLINE_PLACEHOLDER, Explainer, WorkflowEvent
 from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +212,31 @@ def test_bulk_reports_what_it_could_not_do():
         services.explainer_publish, explainers=[plain, ai], user=editor()
     )
     assert done == 1 and "Robot text" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("headline", "reason"),
+    [
+        (HEADLINE_PLACEHOLDER, "no headline yet"),
+        ("  ", "no headline yet"),
+        ("Ahead of a meeting at the White House, U.S. special envoy…", "cut-off sentence"),
+        ("Leaders agree to meet...", "cut-off sentence"),
+    ],
+)
+def test_publishing_needs_a_complete_headline(headline, reason):
+    """A missing, placeholder or cut-off headline is never published, by any path."""
+    explainer = ExplainerFactory(headline=headline)
+    with pytest.raises(ValidationError, match=reason):
+        services.explainer_publish(explainer=explainer, user=editor())
+    assert not Explainer.objects.published().exists()
+    assert "publish" in [step.name for step, _ in workflow.blocked_steps(explainer, editor())]
+
+
+def test_changes_to_a_live_headline_need_a_complete_one():
+    """A published explainer's edit to a placeholder headline is not published either."""
+    explainer = ExplainerFactory(published=True, headline="Leaders agree to meet")
+    explainer.headline = HEADLINE_PLACEHOLDER
+    explainer.save()
+    with pytest.raises(ValidationError, match="no headline yet"):
+        services.explainer_publish(explainer=explainer, user=editor())
+    assert Explainer.objects.get().live_revision.headline == "Leaders agree to meet"

@@ -67,7 +67,23 @@ class Command(BaseCommand):
             bad = len({path for path, _ in errors})
             raise CommandError(f"{bad} {_plural(bad, 'path')} with problems; nothing was imported.")
 
+        # A file the explainer needs a headline for is imported (as a draft to finish), but
+        # the editor is told which, and where it goes.
+        for path, document in documents:
+            if document.headline_problem is not None:
+                self.stderr.write(f"{path}: {document.headline_problem}")
         if publish:
+            headless = [
+                path
+                for path, document in documents
+                if document.headline_problem is not None and _would_publish(document)
+            ]
+            if headless:
+                raise CommandError(
+                    f"{len(headless)} {_plural(len(headless), 'file')} without a headline cannot "
+                    "be published: add one, or import without --publish and write it in the "
+                    "admin. Nothing was imported."
+                )
             edited = [path for path, document in documents if _edited_draft(document)]
             if edited:
                 for path in edited:
@@ -154,12 +170,15 @@ def _edited_draft(document: ParsedExplainer) -> bool:
     )
 
 
-def _needs_sign_off(document: ParsedExplainer) -> bool:
-    """AI text that this run would publish: new, or a draft imported earlier."""
-    if not document.ai_generated:
-        return False
+def _would_publish(document: ParsedExplainer) -> bool:
+    """With --publish, this run publishes the document: it is new, or a draft imported earlier."""
     existing = Explainer.objects.filter(import_digest=document.digest).first()
     return existing is None or existing.status == Explainer.Status.DRAFT
+
+
+def _needs_sign_off(document: ParsedExplainer) -> bool:
+    """AI text that this run would publish."""
+    return document.ai_generated and _would_publish(document)
 
 
 def _plural(count: int, word: str) -> str:
