@@ -67,15 +67,15 @@ def test_home_query_count_does_not_grow(client, django_assert_max_num_queries):
 
 
 def test_detail_structure(client):
-    """The page is one article: lead-in, one h1, three h2 sections in order, the question."""
+    """The page is one article: one h1, three h2 sections in order, the question."""
     explainer = ExplainerFactory(published=True)
     html = client.get(explainer.get_absolute_url()).text
     assert html.count("<article") == 1
     assert html.count("<h1") == 1
     article = unescape(html[html.index("<article") : html.index("</article>")])
     order = [
-        "What is the story about?",
         f">{explainer.headline}</h1>",
+        "What is the story about?",
         "What's Happening?</h2>",
         "Why It's Important?</h2>",
         "What's Next?</h2>",
@@ -83,6 +83,41 @@ def test_detail_structure(client):
     ]
     positions = [article.index(item) for item in order]
     assert positions == sorted(positions)
+
+
+def test_lead_in_asks_the_question_the_first_section_answers(client):
+    """The lead-in "What is the story about?" heads What's Happening, right above its text."""
+    explainer = ExplainerFactory(published=True)
+    html = client.get(explainer.get_absolute_url()).text
+    start = html.index('<header class="explainer-header">')
+    header = html[start : html.index("</header>", start)]
+    assert "What is the story about?" not in header
+    assert re.search(
+        r'<section class="section" aria-labelledby="whats_happening">\s*'
+        r'<p class="lead-in">What is the story about\?</p>\s*'
+        r'<h2 id="whats_happening">What&#39;s Happening\?</h2>\s*<p>Leaders met',
+        html,
+    )
+    assert html.count("What is the story about?") == 1
+
+
+def test_nav_marks_the_section_each_page_is_in(client):
+    """The nav marks the current page's item (aria-current), and its section's on a topic page."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory(slug="science"))
+    nav = {
+        HOME: ("Latest", "page"),
+        reverse("explainers:topics"): ("Topics", "page"),
+        reverse("explainers:topic", args=["science"]): ("Topics", "true"),
+        reverse("explainers:corrections"): ("Corrections", "page"),
+        reverse("explainers:search"): ("Search", "page"),
+        reverse("explainers:search") + "?q=leaders": ("Search", "page"),
+    }
+    for path, (item, current) in nav.items():
+        html = client.get(path).text
+        marked = re.findall(r'<a href="[^"]+" aria-current="(\w+)">(\w+)</a>', html)
+        assert marked == [(current, item)], path
+    for path in (explainer.get_absolute_url(), "/no-such-page/"):
+        assert "aria-current" not in client.get(path).text, path
 
 
 def test_detail_paragraphs_are_separate(client):
@@ -98,8 +133,8 @@ def test_detail_ai_label_inside_article_only_when_ai_generated(client):
     human = ExplainerFactory(published=True, ai_generated=False)
     html = client.get(ai.get_absolute_url()).text
     article = html[html.index("<article") : html.index("</article>")]
-    assert "AI Generated Content</p>" in article
-    assert "AI Generated Content</p>" not in client.get(human.get_absolute_url()).text
+    assert re.search(r'<p class="ai-label">.*AI Generated Content</span>', article)
+    assert 'class="ai-label"' not in client.get(human.get_absolute_url()).text
 
 
 def test_detail_times_are_machine_readable(client):
