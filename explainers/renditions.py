@@ -443,6 +443,23 @@ def picture_from(content, rendition_set: RenditionSet | None) -> Picture:
     )
 
 
+def pictures(contents: Iterable) -> dict[int, Picture]:
+    """The lead images of many versions as a list shows them, found in one query, by the id of
+    their explainer. Only images whose renditions are made: a list never falls back to a
+    large original, as a page does while they are being made."""
+    wanted = {source_key(content): content for content in contents if image_name(content)}
+    if not wanted:
+        return {}
+    found = RenditionSet.objects.filter(source_key__in=wanted).only("source_key", "files")
+    return {
+        wanted[rendition_set.source_key].id: picture_from(
+            wanted[rendition_set.source_key], rendition_set
+        )
+        for rendition_set in found
+        if any(f["kind"] == "w" for f in rendition_set.files)
+    }
+
+
 def picture(content) -> Picture | None:
     """The lead image of ``content`` as a page shows it, or None without one.
 

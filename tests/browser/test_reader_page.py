@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from explainers import services
 from explainers.models import Explainer
+from tests.browser.test_lead_image import serve_uploads
+from tests.explainers import image_files as files
 from tests.factories import ExplainerFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,12 +103,15 @@ BROKEN_WORDS = """() => {
 @pytest.fixture
 def every_kind_of_page(seed_explainer):
     """Addresses of every public page, with what makes each look its busiest: a topic, an AI
-    label with its sign-off, a correction, search results."""
+    label with its sign-off, a correction, a picture, search results."""
     topic = TopicFactory(name="International diplomacy", slug="diplomacy")
     other = ExplainerFactory(
         headline="Envoys agree to resume negotiations on security guarantees",
         ai_generated=True,
         topic=topic,
+        image=files.photo_upload((1600, 900)),
+        image_alt="Envoys at a table",
+        image_ai_generated=True,
     )
     reviewer = editor()
     services.explainer_sign_off(explainer=other, user=reviewer)
@@ -134,12 +139,14 @@ def test_no_page_breaks_a_word_or_scrolls_sideways_at_320px(
     """At 320 px no word of any public page (the nav, labels, buttons) breaks across lines,
     and nothing scrolls sideways."""
     context = browser.new_context(viewport={"width": 320, "height": 640})
+    serve_uploads(context)
     page = context.new_page()
     for name, path in every_kind_of_page.items():
         page.goto(live_server.url + path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, name
         assert page.evaluate(BROKEN_WORDS) == [], name
-        for item in page.locator(".site-nav a, .ai-badge, .card-flag, .topic").all():
+        labels = ".site-nav a, .ai-badge, .card-flag, .topic, .image-ai-label, .button"
+        for item in page.locator(labels).all():
             height, line = item.evaluate(
                 "el => [el.getBoundingClientRect().height,"
                 " parseFloat(getComputedStyle(el).lineHeight)]"

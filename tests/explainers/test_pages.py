@@ -6,9 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from explainers import renditions, services
+from explainers.models import RenditionSet
 from newsroom.site import absolute_url
+from tests.explainers import image_files as files
 from tests.explainers.test_public_record import json_ld
-from tests.factories import ExplainerFactory, SourceFactory, TopicFactory
+from tests.factories import ExplainerFactory, SourceFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +67,97 @@ def test_home_query_count_does_not_grow(client, django_assert_max_num_queries):
         ExplainerFactory(published=True, topic=TopicFactory())
     with django_assert_max_num_queries(4):
         assert client.get(HOME).status_code == 200
+
+
+def published_with_image(alt="Envoys at a table", **fields):
+    """An explainer an editor published with a small lead image, its renditions made."""
+    explainer = ExplainerFactory(image=files.photo_upload((640, 360)), image_alt=alt, **fields)
+    services.explainer_publish(explainer=explainer, user=editor())
+    return explainer
+
+
+def section(html: str, start: str, end: str) -> str:
+    begin = html.index(start)
+    return html[begin : html.index(end, begin)]
+
+
+def test_home_leads_with_the_newest_and_its_picture(client):
+    """The newest explainer leads the home page with its picture: renditions in a srcset,
+    its size, the image's description as alt text, fetched first."""
+    ExplainerFactory(published=True, headline="Older without a picture")
+    lead = published_with_image(headline="Newest with a picture", alt="Delegates in a hall")
+    html = client.get(HOME).text
+    story = section(html, '<article class="lead-story">', "</article>")
+    assert '<h2 class="lead-story-title"><a href="' + lead.get_absolute_url() in story
+    img = re.search(r"<img [^>]+>", story).group(0)
+    assert re.search(r'srcset="[^"]+/w-640\.jpg 640w"', img)
+    assert '<source type="image/webp" srcset="' in story
+    assert 'width="640" height="360"' in img
+    assert 'alt="Delegates in a hall"' in img
+    assert 'fetchpriority="high"' in img and "lazy" not in img
+    cards = section(html, '<div class="cards">', "</main>")
+    assert "Older without a picture" in cards and "Newest with a picture" not in cards
+
+
+def test_home_cards_show_small_pictures_where_they_exist(client):
+    """After the lead, each card shows its picture small and lazily, and a card without one
+    none; an image whose renditions are not made yet is not shown (never the large original)."""
+    published_with_image(headline="Card with a picture", alt="A harbour")
+    waiting = published_with_image(headline="Card still waiting")
+    RenditionSet.objects.filter(explainer=waiting).delete()
+    ExplainerFactory(published=True, headline="Card without a picture")
+    published_with_image(headline="The lead")
+    cards = section(client.get(HOME).text, '<div class="cards">', "</main>")
+    articles = {
+        re.search(r'class="card-title"><a [^>]+>([^<]+)<', a).group(1): a
+        for a in re.findall(r"<article .*?</article>", cards, re.S)
+    }
+    assert set(articles) == {"Card with a picture", "Card still waiting", "Card without a picture"}
+    picture = articles["Card with a picture"]
+    assert 'class="card card-with-image"' in picture
+    assert 'alt="A harbour"' in picture and 'loading="lazy"' in picture
+    assert re.search(r'<img [^>]*width="640" height="360"', picture)
+    for name in ("Card still waiting", "Card without a picture"):
+        assert "<img" not in articles[name] and "card-with-image" not in articles[name]
+    assert waiting.image.url not in cards
+
+
+def test_home_pictures_take_one_query_however_many(client, django_assert_max_num_queries):
+    """Pictures on the home page are found in one query for the page, not one per card."""
+    for n in range(8):
+        published_with_image(headline=f"Pictured {n}", topic=TopicFactory())
+    with django_assert_max_num_queries(5):
+        html = client.get(HOME).text
+    assert html.count("<img ") == 8
+
+
+def test_home_shows_a_picture_once_its_renditions_are_made(client):
+    """Renditions made after the home page was stored put the picture on it (its keys change)."""
+    explainer = published_with_image(headline="Pictured later")
+    RenditionSet.objects.filter(explainer=explainer).delete()
+    assert "<img " not in client.get(HOME).text
+    explainer.refresh_from_db()
+    renditions.ensure(explainer.live_revision)
+    assert "<img " in client.get(HOME).text
+
+
+def test_later_pages_have_no_lead(client):
+    """Only the first page has a lead explainer; later pages are cards alone."""
+    ExplainerFactory.create_batch(21, published=True)
+    assert 'class="lead-story"' in client.get(HOME).text
+    second = client.get(HOME, {"page": 2}).text
+    assert 'class="lead-story"' not in second and second.count('class="card"') == 1
+
+
+def test_topic_page_leads_with_its_newest_and_its_picture(client):
+    """A topic's page leads with its newest explainer and its picture, as the home page does."""
+    topic = TopicFactory(slug="harbours")
+    ExplainerFactory(published=True, topic=topic, headline="Older harbour news")
+    published_with_image(topic=topic, headline="Newest harbour news", alt="Cranes")
+    html = client.get(reverse("explainers:topic", args=["harbours"])).text
+    story = section(html, '<article class="lead-story">', "</article>")
+    assert "Newest harbour news" in story and 'alt="Cranes"' in story
+    assert "Older harbour news" in section(html, '<div class="cards">', "</main>")
 
 
 def test_detail_structure(client):
