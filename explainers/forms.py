@@ -352,7 +352,7 @@ class SearchForm(forms.Form):
         field.validators = [
             v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
-        field.widget.attrs.update({"type": "search", "autocomplete": "off", "spellcheck": "true"})
+        field.widget.attrs.update({"autocomplete": "off", "spellcheck": "true"})
         field.widget.input_type = "search"
         self.helper = FormHelper()
         self.helper.form_method = "get"

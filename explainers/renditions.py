@@ -447,7 +447,8 @@ def picture_from(content, rendition_set: RenditionSet | None) -> Picture:
 def sets_for(contents: Iterable) -> dict[str, RenditionSet]:
     """The rendition sets of these versions' lead images, by source key, in one query."""
     keys = [source_key(content) for content in contents if image_name(content)]
-    return {s.source_key: s for s in RenditionSet.objects.filter(source_key__in=keys)}
+    found = RenditionSet.objects.filter(source_key__in=keys).only("source_key", "files")
+    return {s.source_key: s for s in found}
 
 
 @dataclass(frozen=True)
@@ -472,6 +473,21 @@ def shared_file(rendition_set: RenditionSet | None) -> SharedFile | None:
         except OSError:
             return None  # the file is gone: a link to it would fail
     return SharedFile(storage().url(chosen["name"]), length, MIME_TYPES[chosen["format"]])
+
+
+def pictures(contents: Iterable) -> dict[int, Picture]:
+    """The lead images of many versions as a list shows them, found in one query, by the id of
+    their explainer. Only images whose renditions are made: a list never falls back to a
+    large original, as a page does while they are being made."""
+    contents = [content for content in contents if image_name(content)]
+    if not contents:
+        return {}
+    found = sets_for(contents)
+    return {
+        content.id: picture_from(content, found[key])
+        for content in contents
+        if (key := source_key(content)) in found and any(f["kind"] == "w" for f in found[key].files)
+    }
 
 
 def picture(content) -> Picture | None:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 
-from . import page_cache
+from . import page_cache, text
 from .models import VERSIONED_FIELDS, Explainer, Notice, RenditionSet, Topic
 
 # What a card (home, topic, search, related lists) shows of each revision.
@@ -42,6 +42,20 @@ CARD_FIELDS = (
 )
 
 
+# And what finds its lead image's renditions (renditions.pictures), for lists that show them.
+CARD_IMAGE_FIELDS = (
+    "id",
+    "image",
+    "image_alt",
+    "image_credit",
+    "image_ai_generated",
+    "image_focal_x",
+    "image_focal_y",
+    "image_width",
+    "image_height",
+)
+
+
 # The explainer's own fields a card reads: the date, and which revision readers get now.
 CARD_ONLY = (
     "published_at",
@@ -50,7 +64,7 @@ CARD_ONLY = (
     *(
         f"{revision}__{field}"
         for revision in ("live_revision", "scheduled_revision")
-        for field in CARD_FIELDS
+        for field in (*CARD_FIELDS, *CARD_IMAGE_FIELDS)
     ),
 )
 
@@ -80,6 +94,10 @@ class Card:
         "revision__topic__name",
         "revision__topic__slug",
     )
+
+    @property
+    def summary(self) -> str:
+        return text.first_sentence(self.whats_happening)
 
     @classmethod
     def of(cls, explainer: Explainer) -> "Card":

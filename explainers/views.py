@@ -79,7 +79,24 @@ def explainer_page_context(explainer: Explainer, content, notices=None) -> dict:
     }
 
 
-class ExplainerListView(ListView):
+class LeadStoryMixin:
+    """A list of explainers as a front page: the newest one leads the first page, large and
+    with its picture, and the others follow as cards, each with its picture small.
+
+    The pictures of the whole page are found in one query (``renditions.pictures``).
+    """
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        shown = list(context[self.context_object_name])
+        pictures = renditions.pictures(e.public_revision for e in shown)
+        cards = [(selectors.Card.of(e), pictures.get(e.pk)) for e in shown]
+        lead = cards.pop(0) if cards and context["page_obj"].number == 1 else None
+        context.update(lead=lead, cards=cards)
+        return context
+
+
+class ExplainerListView(LeadStoryMixin, ListView):
     template_name = "explainers/explainer_list.html"
     context_object_name = "explainers"
     paginate_by = settings.EXPLAINERS_PER_PAGE
@@ -292,7 +309,7 @@ class TopicListView(ListView):
         )
 
 
-class TopicDetailView(ListView):
+class TopicDetailView(LeadStoryMixin, ListView):
     """One topic's published explainers, newest first; a topic with none is no page (404)."""
 
     template_name = "explainers/topic_detail.html"

@@ -31,19 +31,25 @@ from newsroom.templatetags.fragments import fixed_html
 
 
 class FixedExtension(Extension):
-    """``{% fixed "includes/site_header.html" %}``, as in Django's templates."""
+    """``{% fixed "includes/site_header.html" section="topics" %}``, as in Django's templates:
+    a name, then words for the fragment as ``key="value"``."""
 
     tags = {"fixed"}
 
     def parse(self, parser):
         lineno = next(parser.stream).lineno
         name = parser.parse_expression()
-        call = self.call_method("_fixed", [name, nodes.ContextReference()])
+        place = []
+        while parser.stream.current.type != "block_end":
+            key = parser.stream.expect("name")
+            parser.stream.expect("assign")
+            place.append(nodes.Keyword(key.value, parser.parse_expression(), lineno=key.lineno))
+        call = self.call_method("_fixed", [name, nodes.ContextReference()], place)
         return nodes.Output([call]).set_lineno(lineno)
 
-    def _fixed(self, template_name: str, context):
+    def _fixed(self, template_name: str, context, **place):
         where = request_state(context)
-        return fixed_html(template_name, where.script_prefix, where.urlconf)
+        return fixed_html(template_name, where.script_prefix, where.urlconf, **place)
 
 
 @dataclass(frozen=True, slots=True)

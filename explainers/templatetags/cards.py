@@ -22,12 +22,14 @@ register = template.Library()
 
 
 @register.simple_tag
-def explainer_card(explainer, heading_level=2, excerpt=None):
-    """The card of ``explainer`` (loaded with its public revision), its title an ``h<level>``."""
-    return card(Card.of(explainer), heading_level, excerpt)
+def explainer_card(explainer, heading_level=2, excerpt=None, picture=None):
+    """The card of ``explainer`` (loaded with its public revision, or a ``Card``), its title an
+    ``h<level>``, with ``picture`` (``renditions.Picture``) small beside it if given."""
+    shown = explainer if isinstance(explainer, Card) else Card.of(explainer)
+    return card(shown, heading_level, excerpt, picture=picture)
 
 
-def card(shown: Card, heading_level=2, excerpt=None, *, where=None) -> str:
+def card(shown: Card, heading_level=2, excerpt=None, *, where=None, picture=None) -> str:
     """The card of ``shown``, a ``Card``: lists that have their rows as cards build no model.
 
     ``where`` is the request's script prefix and time zone, when the caller has read them.
@@ -49,8 +51,8 @@ def card(shown: Card, heading_level=2, excerpt=None, *, where=None) -> str:
         zone,
     )
     if excerpt:
-        return card_html.__wrapped__(*fields, excerpt=excerpt)
-    return card_html(*fields)
+        return card_html.__wrapped__(*fields, excerpt=excerpt, picture=picture)
+    return card_html(*fields, picture=picture)
 
 
 @functools.lru_cache(maxsize=2048)
@@ -66,6 +68,7 @@ def card_html(
     script_prefix: str,
     time_zone: tzinfo,
     excerpt: str | None = None,
+    picture=None,
 ) -> str:
     context = {
         "slug": slug,
@@ -76,6 +79,7 @@ def card_html(
         "topic_slug": topic_slug,
         "published_at": published_at,
         "heading_level": heading_level,
+        "picture": picture,
     }
     return render_to_string("includes/explainer_card.html", context)
 

@@ -6,9 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from explainers import renditions, services
+from explainers.models import RenditionSet
 from newsroom.site import absolute_url
+from tests.explainers import image_files as files
 from tests.explainers.test_public_record import json_ld
-from tests.factories import ExplainerFactory, SourceFactory, TopicFactory
+from tests.factories import ExplainerFactory, SourceFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -66,16 +69,107 @@ def test_home_query_count_does_not_grow(client, django_assert_max_num_queries):
         assert client.get(HOME).status_code == 200
 
 
+def published_with_image(alt="Envoys at a table", **fields):
+    """An explainer an editor published with a small lead image, its renditions made."""
+    explainer = ExplainerFactory(image=files.photo_upload((640, 360)), image_alt=alt, **fields)
+    services.explainer_publish(explainer=explainer, user=editor())
+    return explainer
+
+
+def section(html: str, start: str, end: str) -> str:
+    begin = html.index(start)
+    return html[begin : html.index(end, begin)]
+
+
+def test_home_leads_with_the_newest_and_its_picture(client):
+    """The newest explainer leads the home page with its picture: renditions in a srcset,
+    its size, the image's description as alt text, fetched first."""
+    ExplainerFactory(published=True, headline="Older without a picture")
+    lead = published_with_image(headline="Newest with a picture", alt="Delegates in a hall")
+    html = client.get(HOME).text
+    story = section(html, '<article class="lead-story">', "</article>")
+    assert '<h2 class="lead-story-title"><a href="' + lead.get_absolute_url() in story
+    img = re.search(r"<img [^>]+>", story).group(0)
+    assert re.search(r'srcset="[^"]+/w-640\.jpg 640w"', img)
+    assert '<source type="image/webp" srcset="' in story
+    assert 'width="640" height="360"' in img
+    assert 'alt="Delegates in a hall"' in img
+    assert 'fetchpriority="high"' in img and "lazy" not in img
+    cards = section(html, '<div class="cards">', "</main>")
+    assert "Older without a picture" in cards and "Newest with a picture" not in cards
+
+
+def test_home_cards_show_small_pictures_where_they_exist(client):
+    """After the lead, each card shows its picture small and lazily, and a card without one
+    none; an image whose renditions are not made yet is not shown (never the large original)."""
+    published_with_image(headline="Card with a picture", alt="A harbour")
+    waiting = published_with_image(headline="Card still waiting")
+    RenditionSet.objects.filter(explainer=waiting).delete()
+    ExplainerFactory(published=True, headline="Card without a picture")
+    published_with_image(headline="The lead")
+    cards = section(client.get(HOME).text, '<div class="cards">', "</main>")
+    articles = {
+        re.search(r'class="card-title"><a [^>]+>([^<]+)<', a).group(1): a
+        for a in re.findall(r"<article .*?</article>", cards, re.S)
+    }
+    assert set(articles) == {"Card with a picture", "Card still waiting", "Card without a picture"}
+    picture = articles["Card with a picture"]
+    assert 'class="card card-with-image"' in picture
+    assert 'alt="A harbour"' in picture and 'loading="lazy"' in picture
+    assert re.search(r'<img [^>]*width="640" height="360"', picture)
+    for name in ("Card still waiting", "Card without a picture"):
+        assert "<img" not in articles[name] and "card-with-image" not in articles[name]
+    assert waiting.image.url not in cards
+
+
+def test_home_pictures_take_one_query_however_many(client, django_assert_max_num_queries):
+    """Pictures on the home page are found in one query for the page, not one per card."""
+    for n in range(8):
+        published_with_image(headline=f"Pictured {n}", topic=TopicFactory())
+    with django_assert_max_num_queries(5):
+        html = client.get(HOME).text
+    assert html.count("<img ") == 8
+
+
+def test_home_shows_a_picture_once_its_renditions_are_made(client):
+    """Renditions made after the home page was stored put the picture on it (its keys change)."""
+    explainer = published_with_image(headline="Pictured later")
+    RenditionSet.objects.filter(explainer=explainer).delete()
+    assert "<img " not in client.get(HOME).text
+    explainer.refresh_from_db()
+    renditions.ensure(explainer.live_revision)
+    assert "<img " in client.get(HOME).text
+
+
+def test_later_pages_have_no_lead(client):
+    """Only the first page has a lead explainer; later pages are cards alone."""
+    ExplainerFactory.create_batch(21, published=True)
+    assert 'class="lead-story"' in client.get(HOME).text
+    second = client.get(HOME, {"page": 2}).text
+    assert 'class="lead-story"' not in second and second.count('class="card"') == 1
+
+
+def test_topic_page_leads_with_its_newest_and_its_picture(client):
+    """A topic's page leads with its newest explainer and its picture, as the home page does."""
+    topic = TopicFactory(slug="harbours")
+    ExplainerFactory(published=True, topic=topic, headline="Older harbour news")
+    published_with_image(topic=topic, headline="Newest harbour news", alt="Cranes")
+    html = client.get(reverse("explainers:topic", args=["harbours"])).text
+    story = section(html, '<article class="lead-story">', "</article>")
+    assert "Newest harbour news" in story and 'alt="Cranes"' in story
+    assert "Older harbour news" in section(html, '<div class="cards">', "</main>")
+
+
 def test_detail_structure(client):
-    """The page is one article: lead-in, one h1, three h2 sections in order, the question."""
+    """The page is one article: one h1, three h2 sections in order, the question."""
     explainer = ExplainerFactory(published=True)
     html = client.get(explainer.get_absolute_url()).text
     assert html.count("<article") == 1
     assert html.count("<h1") == 1
     article = unescape(html[html.index("<article") : html.index("</article>")])
     order = [
-        "What is the story about?",
         f">{explainer.headline}</h1>",
+        "What is the story about?",
         "What's Happening?</h2>",
         "Why It's Important?</h2>",
         "What's Next?</h2>",
@@ -83,6 +177,41 @@ def test_detail_structure(client):
     ]
     positions = [article.index(item) for item in order]
     assert positions == sorted(positions)
+
+
+def test_lead_in_asks_the_question_the_first_section_answers(client):
+    """The lead-in "What is the story about?" heads What's Happening, right above its text."""
+    explainer = ExplainerFactory(published=True)
+    html = client.get(explainer.get_absolute_url()).text
+    start = html.index('<header class="explainer-header">')
+    header = html[start : html.index("</header>", start)]
+    assert "What is the story about?" not in header
+    assert re.search(
+        r'<section class="section" aria-labelledby="whats_happening">\s*'
+        r'<p class="lead-in">What is the story about\?</p>\s*'
+        r'<h2 id="whats_happening">What&#39;s Happening\?</h2>\s*<p>Leaders met',
+        html,
+    )
+    assert html.count("What is the story about?") == 1
+
+
+def test_nav_marks_the_section_each_page_is_in(client):
+    """The nav marks the current page's item (aria-current), and its section's on a topic page."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory(slug="science"))
+    nav = {
+        HOME: ("Latest", "page"),
+        reverse("explainers:topics"): ("Topics", "page"),
+        reverse("explainers:topic", args=["science"]): ("Topics", "true"),
+        reverse("explainers:corrections"): ("Corrections", "page"),
+        reverse("explainers:search"): ("Search", "page"),
+        reverse("explainers:search") + "?q=leaders": ("Search", "page"),
+    }
+    for path, (item, current) in nav.items():
+        html = client.get(path).text
+        marked = re.findall(r'<a href="[^"]+" aria-current="(\w+)">(\w+)</a>', html)
+        assert marked == [(current, item)], path
+    for path in (explainer.get_absolute_url(), "/no-such-page/"):
+        assert "aria-current" not in client.get(path).text, path
 
 
 def test_detail_paragraphs_are_separate(client):
@@ -98,8 +227,8 @@ def test_detail_ai_label_inside_article_only_when_ai_generated(client):
     human = ExplainerFactory(published=True, ai_generated=False)
     html = client.get(ai.get_absolute_url()).text
     article = html[html.index("<article") : html.index("</article>")]
-    assert "AI Generated Content</p>" in article
-    assert "AI Generated Content</p>" not in client.get(human.get_absolute_url()).text
+    assert re.search(r'<p class="ai-label">.*AI Generated Content</span>', article)
+    assert 'class="ai-label"' not in client.get(human.get_absolute_url()).text
 
 
 def test_detail_times_are_machine_readable(client):

@@ -41,6 +41,25 @@ def test_empty_query_shows_the_form(client, engine):
         assert "match" not in response.text
 
 
+def test_result_count_says_one_and_many_in_proper_plural_forms(client, engine):
+    """The count reads "1 explainer matches" and "3 explainers match"."""
+    publish(headline="Harbour strike ends")
+    one = client.get(SEARCH, {"q": "strike"}).text
+    assert "1 explainer matches “strike”." in one
+    publish(headline="Harbour strike spreads")
+    publish(headline="Harbour strike talks")
+    assert "3 explainers match “harbour”." in client.get(SEARCH, {"q": "harbour"}).text
+
+
+def test_search_box_has_one_type(client, engine):
+    """The search input says its type once (a repeated attribute is invalid HTML)."""
+    html = client.get(SEARCH).text
+    assert (
+        re.search(r"<input[^>]*>", html[html.index('name="q"') - 200 :]).group(0).count("type=")
+        == 1
+    )
+
+
 def test_finds_words_in_any_section(client, engine):
     """A word in the headline or in any of the three sections finds the explainer."""
     publish(headline="Harbour strike ends", whats_happening="Dockers return.")
@@ -88,7 +107,7 @@ def test_results_show_date_topic_and_highlighted_excerpt(client, engine):
     assert re.search(r"<mark>Dockers</mark> return to work", html)
     assert f'datetime="{explainer.published_at.isoformat()}"' in html
     assert 'href="/topics/labour/">Labour</a>' in html
-    assert "1 explainer match “dockers”" in html
+    assert "1 explainer matches “dockers”" in html
 
 
 def test_excerpt_escapes_markup(client, engine):

@@ -94,3 +94,13 @@ def test_links_and_dates_follow_the_request_each_render_is_for():
     assert 'href="/news/"' in prefixed
     assert "JST" in prefixed
     assert "/news/" not in plain and "UTC" in plain
+
+
+def test_fixed_fragments_name_their_place_alike_in_both_engines():
+    """``{% fixed … section="topics" current="true" %}`` renders the same header in both engines."""
+    code = '{% fixed "includes/site_header.html" section="topics" current="true" %}'
+    django_html = engines["django"].from_string(code).render({})
+    jinja_html = engines["jinja2"].from_string(code).render({})
+    assert django_html == jinja_html
+    assert '<a href="/topics/" aria-current="true">Topics</a>' in jinja_html
+    assert django_html.count("aria-current") == 1
