@@ -422,3 +422,13 @@ def test_a_user_who_may_publish_but_not_edit_publishes_from_the_read_only_page()
     response = client.post(url("change", explainer), data, follow=True)
     assert "Published: " in response.text
     assert Explainer.objects.published().get() == explainer
+
+
+def test_the_panel_does_not_offer_a_sign_off_there_is_nothing_to_sign():
+    """Text written by people, or already signed off, gets no "sign-off blocked" line."""
+    signed = ExplainerFactory(ai_generated=True)
+    services.explainer_sign_off(explainer=signed, user=editor("signer"))
+    client = logged_in(editor())
+    for explainer in (ExplainerFactory(), signed):
+        html = client.get(url("change", explainer)).text
+        assert "no AI-drafted text waiting" not in html
