@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db import models
 from django.db.models import Q
 from django.http import HttpResponseBadRequest
@@ -10,7 +11,7 @@ from newsroom.admin import ReadOnlyModelAdmin
 
 from . import admin_views, images, renditions, services, workflow
 from .dashboard import QUEUES
-from .forms import ExplainerAdminForm, TransitionForm
+from .forms import ExplainerAdminForm, StepForm, TransitionForm
 from .models import SECTION_FIELDS, Explainer, Notice, Source, Topic
 
 Status = Explainer.Status
@@ -153,8 +154,9 @@ class ExplainerAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ("css/admin-explainers.css",)}
-        # The focal-point picker; a static file, as the Content-Security-Policy requires.
-        js = ("js/admin-focal-point.js",)
+        # Static files, as the Content-Security-Policy requires: the focal-point picker, the
+        # question before leaving unsaved edits, and the one before a step that warns.
+        js = ("js/admin-focal-point.js", "js/admin-unsaved-changes.js", "js/admin-workflow.js")
 
     @admin.display(description="status", ordering="status")
     def state(self, obj):
@@ -296,11 +298,26 @@ class ExplainerAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         obj = form.instance
         del obj.skip_history_when_saving
+        version = obj.version
         services.explainer_record_edit(
             explainer=obj,
             user=request.user,
             ai_label_reason=form.cleaned_data.get("ai_label_reason", ""),
         )
+        if form.takes_step and obj.version != version:
+            self.message_user(
+                request, f"Your changes are saved as version {obj.version}.", messages.SUCCESS
+            )
+
+    def response_change(self, request, obj):
+        """A Workflow panel button saved the form (with its sources); now take its step."""
+        if self._step_pressed(request):
+            return admin_views.take_step(self, request, obj, StepForm(request.POST))
+        return super().response_change(request, obj)
+
+    @staticmethod
+    def _step_pressed(request) -> bool:
+        return request.method == "POST" and f"{StepForm.prefix}-action" in request.POST
 
     def delete_model(self, request, obj):
         renditions.forget([obj])
@@ -347,6 +364,16 @@ class ExplainerAdmin(admin.ModelAdmin):
         # Django honours "Save as new" even with save_as off; a copy would shed the AI label.
         if request.method == "POST" and "_saveasnew" in request.POST and not self.save_as:
             return HttpResponseBadRequest("Saving a copy is not offered for explainers.")
+        if self._step_pressed(request) and object_id is not None:
+            explainer = self.get_object(request, unquote(object_id))
+            if (
+                explainer is not None
+                and not self.has_change_permission(request, explainer)
+                and self.has_view_permission(request, explainer)
+            ):
+                # A read-only page has no edits to save: the step alone, for the version shown.
+                form = TransitionForm(request.POST, prefix=StepForm.prefix)
+                return admin_views.take_step(self, request, explainer, form)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -359,12 +386,16 @@ class ExplainerAdmin(admin.ModelAdmin):
     def workflow_context(self, request, explainer):
         steps = workflow.available_steps(explainer, request.user)
         return {
-            "workflow_steps": [(step.name, step.label_for(explainer)) for step in steps],
+            "workflow_steps": [
+                (step.name, step.label_for(explainer), step.warning) for step in steps
+            ],
             "workflow_blocked": [
                 (step.label_for(explainer), reason)
                 for step, reason in workflow.blocked_steps(explainer, request.user)
             ],
-            "workflow_form": TransitionForm(),
+            "comment_required_by": [
+                step.label_for(explainer).lower() for step in steps if step.comment_required
+            ],
             "workflow_events": explainer.events.select_related("user")[:50],
             "offers_publish": any(step.name == "publish" for step in steps),
             "pending_fields": explainer.pending_fields(),

@@ -24,6 +24,7 @@ from .forms import (
     NoticeForm,
     NotificationPreferenceForm,
     PreviewLinkForm,
+    StepForm,
     TransitionForm,
 )
 from .models import Explainer, NotificationPreference, PreviewLink
@@ -92,23 +93,34 @@ def preview_view(model_admin, request, object_id):
     return render_preview(request, get_explainer(model_admin, request, object_id))
 
 
-@transaction.atomic
 def transition_view(model_admin, request, object_id):
-    """Run one workflow step; the workflow table decides whether this user may."""
+    """Take one workflow step with no edits (see ``take_step``)."""
     explainer = get_explainer(model_admin, request, object_id)
     if request.method != "POST":
         return redirect(change_url(model_admin, explainer))
+    return take_step(model_admin, request, explainer, TransitionForm(request.POST))
+
+
+@transaction.atomic
+def take_step(model_admin, request, explainer: Explainer, form: StepForm):
+    """Take the step ``form`` asks for; the workflow table decides whether this user may.
+
+    From the change page, the form's edits are saved first (``ExplainerAdmin.response_change``);
+    a ``TransitionForm`` comes from a page with nothing to save. A step that warns readers
+    away asks on a page of its own first, unless its user already said yes.
+    """
     explainer = (
         Explainer.objects.with_public_revision()
         .select_related("updated_by")
         .select_for_update(of=("self",))
         .get(pk=explainer.pk)
     )
-    form = TransitionForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
             model_admin.message_user(request, f"{field}: {' '.join(errors)}", messages.ERROR)
         return redirect(change_url(model_admin, explainer))
+    if form.needs_confirmation:
+        return confirm_step_page(model_admin, request, explainer, form)
     with reported(model_admin, request) as outcome:
         form.run(explainer=explainer, user=request.user)
     if outcome.ok:
@@ -117,6 +129,34 @@ def transition_view(model_admin, request, object_id):
             request, f"{event.get_action_display()}: “{explainer}”.", messages.SUCCESS
         )
     return redirect(change_url(model_admin, explainer))
+
+
+def confirm_step_page(model_admin, request, explainer: Explainer, form: StepForm):
+    """The question a step that warns asks first ("Archive …?"), with a button that takes it.
+
+    Works without JavaScript; the change page's script asks the same in a dialog instead.
+    The answer posts to ``transition_view`` for the version now saved.
+    """
+    step = form.step
+    label = step.label_for(explainer)
+    answer = TransitionForm(
+        initial={
+            "action": step.name,
+            "version": explainer.version,
+            "comment": form.cleaned_data["comment"],
+            "confirmed": step.name,
+        }
+    )
+    return object_page(
+        model_admin,
+        request,
+        explainer,
+        "confirm_step.html",
+        f"{label} “{explainer}”?",
+        step=step,
+        label=label,
+        step_form=answer,
+    )
 
 
 def revisions_view(model_admin, request, object_id):

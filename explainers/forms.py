@@ -113,6 +113,11 @@ class ExplainerAdminForm(forms.ModelForm):
                 self.fields[name].required = False  # left empty: the point stays where it was
         if self.instance.pk:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+        # The Workflow panel's fields: a step pressed on the page comes with the edits.
+        pressed = self.is_bound and f"{StepForm.prefix}-action" in self.data
+        self.step_form = StepForm(
+            self.data if pressed else None, initial={"expires_at": self.instance.expires_at}
+        )
 
     def clean_slug(self):
         slug = self.cleaned_data.get("slug")
@@ -212,9 +217,27 @@ class ExplainerAdminForm(forms.ModelForm):
                 )
         return value
 
+    @property
+    def takes_step(self) -> bool:
+        """A Workflow panel button was pressed: the step follows the save."""
+        return self.step_form.is_bound
+
+    @property
+    def step_label(self) -> str:
+        return self.step_form.label_for(self.instance)
+
     def clean(self):
         cleaned = super().clean()
         self.check_conflict()
+        if self.takes_step and not self.step_form.is_valid():
+            self.add_error(
+                None,
+                ValidationError(
+                    "“%(step)s” was not taken: the Workflow panel says what it needs.",
+                    code="step_invalid",
+                    params={"step": self.step_label},
+                ),
+            )
         if "image" in self.changed_data and not {"image_focal_x", "image_focal_y"} & set(
             self.changed_data
         ):
@@ -252,14 +275,14 @@ class ImportTextForm(forms.Form):
             ) from None
 
 
-class TransitionForm(forms.Form):
-    """One workflow step from the change form's Workflow panel."""
+class StepForm(forms.Form):
+    """One workflow step as the change page's Workflow panel sends it: the button pressed,
+    its comment and, for publishing, the times. Posted with the change form (prefix
+    ``workflow``), it validates with it: nothing is saved unless both do."""
 
     action = forms.ChoiceField(
         choices=[(name, workflow.STEPS[name].label) for name in services.TRANSITIONS]
     )
-    # The version the page showed: a step is never taken on text its user has not seen.
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     comment = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), max_length=2000
     )
@@ -267,21 +290,67 @@ class TransitionForm(forms.Form):
         label="Publish at",
         required=False,
         help_text="Leave empty to publish now; a future time schedules it.",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     expires_at = forms.DateTimeField(
         label="Expires at",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    # The step's name once its user has said yes to its warning (workflow.Step.warning).
+    confirmed = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    prefix = "workflow"
+
+    def clean(self):
+        cleaned = super().clean()
+        action = cleaned.get("action")
+        if action:
+            error = workflow.STEPS[action].comment_refusal(cleaned.get("comment", ""))
+            if error is not None:
+                self.add_error("comment", error)
+        return cleaned
+
+    @property
+    def step(self) -> workflow.Step:
+        return workflow.STEPS[self.cleaned_data["action"]]
+
+    def label_for(self, explainer: Explainer) -> str:
+        """The pressed button's label, valid or not (for saying what was not done)."""
+        name = self.data.get(self.add_prefix("action"), "") if self.is_bound else ""
+        if name not in services.TRANSITIONS:
+            return "The step"
+        return workflow.STEPS[name].label_for(explainer)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The step warns readers away and its user has not said yes to that yet."""
+        return bool(self.step.warning) and self.cleaned_data["confirmed"] != self.step.name
 
     def run(self, *, explainer: Explainer, user) -> None:
-        """Apply the step through its service (which checks role and state).
+        """Apply the step through its service (which checks role and state)."""
+        data = self.cleaned_data
+        kwargs = {"explainer": explainer, "user": user, "comment": data["comment"]}
+        if data["action"] == "publish":
+            kwargs.update(at=data["publish_at"], expires_at=data["expires_at"])
+        services.TRANSITIONS[data["action"]](**kwargs)
+
+
+class TransitionForm(StepForm):
+    """One workflow step on its own, with no edits: from a page that has nothing to save (a
+    read-only change page, the confirmation of a step that warns) or a script."""
+
+    # The version the page showed: a step is never taken on text its user has not seen.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    prefix = None
+
+    def run(self, *, explainer: Explainer, user) -> None:
+        """Check the version, then take the step.
 
         ``explainer`` must be locked: the version check and the step are then one decision.
         """
-        data = self.cleaned_data
-        if data["version"] != explainer.version:
+        if self.cleaned_data["version"] != explainer.version:
             who = explainer.updated_by.get_username() if explainer.updated_by else "Someone"
             raise ValidationError(
                 "%(who)s saved version %(version)s after you opened this page, so nothing was "
@@ -289,11 +358,7 @@ class TransitionForm(forms.Form):
                 code="stale_version",
                 params={"who": who, "version": explainer.version},
             )
-        action = data["action"]
-        kwargs = {"explainer": explainer, "user": user, "comment": data["comment"]}
-        if action == "publish":
-            kwargs.update(at=data["publish_at"], expires_at=data["expires_at"])
-        services.TRANSITIONS[action](**kwargs)
+        super().run(explainer=explainer, user=user)
 
 
 class NotificationPreferenceForm(forms.ModelForm):

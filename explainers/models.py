@@ -51,6 +51,9 @@ VERSIONED_FIELDS = (
     "image_focal_y",
     "source_list",
 )
+# The AI-drafted text an editor signs off. Only a change to these voids the sign-off: the
+# image has its own AI flag, which only an editor may clear.
+SIGNED_OFF_FIELDS = ("headline", *SECTION_FIELDS)
 
 
 class ExplainerContent:
@@ -408,9 +411,15 @@ class Explainer(ExplainerContent, models.Model):
             return super().save(*args, **kwargs)
         loaded = getattr(self, "_loaded_content", None)
         if self.pk and loaded is not None and loaded != self._content():
+            keeps_sign_off = self.is_signed_off and not self._text_changed()
             self.version += 1
+            changed = {"version"}
+            if keeps_sign_off:
+                # The editor signed off this very text; it stands for the new version.
+                self.reviewed_version = self.version
+                changed.add("reviewed_version")
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+                kwargs["update_fields"] = {*kwargs["update_fields"], *changed}
         super().save(*args, **kwargs)
         self._loaded_content = self._content()
 
@@ -512,6 +521,10 @@ class Explainer(ExplainerContent, models.Model):
         """A versioned field's value as last loaded from or saved to the database."""
         loaded = getattr(self, "_loaded_content", None)
         return None if loaded is None else loaded[VERSIONED_FIELDS.index(name)]
+
+    def _text_changed(self) -> bool:
+        """The signed-off text differs from what was last loaded or saved."""
+        return any(self.stored(name) != version_value(self, name) for name in SIGNED_OFF_FIELDS)
 
     def _content(self) -> tuple | None:
         # Deferred fields (e.g. a list's .only()) are unknown, not changed.

@@ -191,8 +191,7 @@ def explainer_send_back(
 ) -> None:
     """An editor returns an explainer in review to its writers, saying what to change."""
     workflow.check(explainer, user, "send_back")
-    if not comment.strip():
-        raise ValidationError("Say what needs changing when sending back.", code="comment_required")
+    workflow.check_comment("send_back", comment)
     _move(explainer, Status.DRAFT, Action.SENT_BACK, user=user, comment=comment.strip())
     notifications.sent_back(explainer, actor=user, comment=comment.strip())
 

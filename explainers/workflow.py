@@ -101,11 +101,22 @@ class Step:
     in_panel: bool = True
     # What a user whose role lacks the permission is told, when the default would mislead.
     denied: str = ""
+    # For a step refused without a comment: what the comment must say.
+    comment_required: str = ""
+    # What the step does to readers, for a step that takes the explainer away from them:
+    # the admin styles it as destructive and asks before taking it.
+    warning: str = ""
 
     def label_for(self, explainer: Explainer) -> str:
         if self.name == "publish" and explainer.live_revision_id:
             return "Publish changes"
         return self.label
+
+    def comment_refusal(self, comment: str) -> ValidationError | None:
+        """Why ``comment`` will not do for this step, or None if it will."""
+        if self.comment_required and not comment.strip():
+            return ValidationError(self.comment_required, code="comment_required")
+        return None
 
     def permitted(self, user: AbstractBaseUser | None) -> bool:
         """The user's role allows this step at all (None is the operator running a command)."""
@@ -156,6 +167,7 @@ STEPS: dict[str, Step] = {
             "review_explainer",
             frozenset({Status.IN_REVIEW}),
             "sent back",
+            comment_required="Say what needs changing when sending back.",
         ),
         Step(
             "sign_off",
@@ -180,8 +192,18 @@ STEPS: dict[str, Step] = {
             "publish_explainer",
             frozenset({Status.PUBLISHED}),
             "unpublished",
+            warning="Readers can no longer open it, and shared preview links stop working. "
+            "An editor can publish it again.",
         ),
-        Step("archive", "Archive", "publish_explainer", NOT_ARCHIVED, "archived"),
+        Step(
+            "archive",
+            "Archive",
+            "publish_explainer",
+            NOT_ARCHIVED,
+            "archived",
+            warning="It leaves the site and the working lists for good: an archived explainer "
+            "cannot be edited or published again, and shared preview links stop working.",
+        ),
         Step(
             "restore",
             "Restore as new draft",
@@ -250,11 +272,22 @@ def check(explainer: Explainer, user: AbstractBaseUser | None, step: str) -> Non
         raise error
 
 
+def check_comment(step: str, comment: str) -> None:
+    """Raise ValidationError if ``step`` needs a comment and ``comment`` is empty."""
+    error = STEPS[step].comment_refusal(comment)
+    if error is not None:
+        raise error
+
+
 def available_steps(explainer: Explainer, user: AbstractBaseUser | None) -> list[Step]:
     """The Workflow panel's steps this user may take on this explainer now, in order."""
     return [
         step for step in STEPS.values() if step.in_panel and step.refusal(explainer, user) is None
     ]
+
+
+# Conditions that mean "nothing to do", not "something to fix first": the panel keeps quiet.
+NOTHING_TO_DO = frozenset({"nothing_new", "nothing_to_sign_off"})
 
 
 def blocked_steps(explainer: Explainer, user: AbstractBaseUser | None) -> list[tuple[Step, str]]:
@@ -263,6 +296,6 @@ def blocked_steps(explainer: Explainer, user: AbstractBaseUser | None) -> list[t
     for step in STEPS.values():
         if step.in_panel and step.permitted(user) and explainer.status in step.statuses:
             error = step.condition(explainer)
-            if error is not None and error.code != "nothing_new":
+            if error is not None and error.code not in NOTHING_TO_DO:
                 blocked.append((step, " ".join(error.messages)))
     return blocked

@@ -64,6 +64,8 @@
       fieldX.value = clampPercent((event.clientX - rect.left) / rect.width * 100);
       fieldY.value = clampPercent((event.clientY - rect.top) / rect.height * 100);
       draw();
+      // Set by script, so no event says so: tell the form (its unsaved-changes question).
+      fieldX.dispatchEvent(new Event("change", { bubbles: true }));
       status.textContent = "Focal point set to " + fieldX.value + "% across, " +
         fieldY.value + "% down. Save to keep it.";
     });

@@ -22,11 +22,27 @@ def url(name: str, explainer: Explainer, *args) -> str:
     return reverse(f"admin:explainers_explainer_{name}", args=[explainer.pk, *args])
 
 
-def transition(client: Client, explainer: Explainer, action: str, **data):
-    """Press a Workflow panel button on a page showing the explainer's current version."""
-    version = Explainer.objects.values_list("version", flat=True).get(pk=explainer.pk)
-    data = {"action": action, "version": version, **data}
-    return client.post(url("transition", explainer), data, follow=True)
+# The Workflow panel's own fields; everything else posted is the explainer's change form.
+PANEL_FIELDS = ("comment", "publish_at", "expires_at")
+
+
+def transition(client: Client, explainer: Explainer, action: str, *, confirm: bool = True, **data):
+    """Press a Workflow panel button on the explainer's change page, as a browser does.
+
+    The whole change form goes with it, as the page rendered it for the explainer's current
+    version, with ``data`` typed in: the panel's comment or times, or any field of the form
+    (a changed section, ``sources``). ``confirm`` answers yes to a step that asks first
+    (as the page's script does); without it the server asks.
+    """
+    page = client.get(url("change", explainer))
+    current = Explainer.objects.get(pk=explainer.pk)
+    panel = {f"workflow-{name}": data.pop(name) for name in PANEL_FIELDS if name in data}
+    form = full_change_data(current, loaded_at_of(page), **data)
+    form.update(panel)
+    form["workflow-action"] = action
+    if confirm:
+        form["workflow-confirmed"] = action
+    return client.post(url("change", explainer), form, follow=True)
 
 
 def change_data(explainer: Explainer, loaded_at: str, **overrides) -> dict:

@@ -2,12 +2,21 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
 from explainers import services
 from explainers.models import Explainer, Notice, PreviewLink, SlugRedirect
-from tests.explainers.admin_client import change_data, loaded_at_of, logged_in, transition, url
+from tests.explainers.admin_client import (
+    change_data,
+    full_change_data,
+    loaded_at_of,
+    logged_in,
+    png,
+    transition,
+    url,
+)
 from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
 pytestmark = pytest.mark.django_db
@@ -229,3 +238,205 @@ def test_archived_explainer_is_read_only():
     explainer = ExplainerFactory(status=Status.ARCHIVED)
     html = logged_in(editor()).get(url("change", explainer)).text
     assert 'name="_save"' not in html
+
+
+# Each Workflow panel step: who presses it, on what, and what it leaves behind.
+PANEL_STEPS = {
+    "submit": (writer, {}, {}, Status.IN_REVIEW),
+    "send_back": (editor, {"status": Status.IN_REVIEW}, {"comment": "Add a source"}, Status.DRAFT),
+    "sign_off": (editor, {"status": Status.IN_REVIEW, "ai_generated": True}, {}, Status.IN_REVIEW),
+    "publish": (editor, {"status": Status.IN_REVIEW}, {}, Status.PUBLISHED),
+    "publish changes": (editor, {"published": True}, {}, Status.PUBLISHED),
+    "unpublish": (editor, {"published": True}, {}, Status.UNPUBLISHED),
+    "archive": (editor, {}, {}, Status.ARCHIVED),
+}
+
+
+@pytest.mark.parametrize("name", PANEL_STEPS)
+def test_each_panel_step_saves_the_edits_then_takes_the_step(name):
+    """Every step the change page offers saves what is on the screen first, then is taken."""
+    make_user, factory_kwargs, panel, status = PANEL_STEPS[name]
+    explainer = ExplainerFactory(**factory_kwargs)
+    if name == "publish changes":
+        _edit_text(explainer, "An edit waiting for publication.")
+    step = name.split()[0]
+    client = logged_in(make_user())
+    assert f'name="workflow-action" value="{step}"' in client.get(url("change", explainer)).text
+
+    response = transition(client, explainer, step, whats_next="Typed just before.", **panel)
+
+    explainer.refresh_from_db()
+    assert explainer.whats_next == "Typed just before."
+    assert explainer.status == status
+    event = explainer.events.first()
+    assert event.version == explainer.version and event.get_action_display() in response.text
+    if step == "sign_off":
+        assert explainer.is_signed_off
+    if step == "publish":
+        assert Explainer.objects.published().get().live_revision.whats_next == "Typed just before."
+
+
+def _edit_text(explainer, whats_next):
+    explainer.whats_next = whats_next
+    explainer.save()
+
+
+def test_submit_with_a_typed_edit_keeps_it():
+    """The reported loss: a writer edits a saved draft and submits; the edit is saved."""
+    draft = ExplainerFactory(whats_next="Saved earlier.")
+    response = transition(
+        logged_in(writer()), draft, "submit", whats_next="Typed, never saved.", comment="Ready"
+    )
+    draft.refresh_from_db()
+    assert (draft.whats_next, draft.status, draft.version) == (
+        "Typed, never saved.",
+        Status.IN_REVIEW,
+        2,
+    )
+    assert "Submitted for review" in response.text and "Ready" in response.text
+
+
+def test_an_invalid_form_takes_no_step_and_saves_nothing():
+    """A step pressed with a form that does not validate re-renders it with its errors."""
+    draft = ExplainerFactory(whats_next="Saved earlier.")
+    response = transition(
+        logged_in(writer()), draft, "submit", headline="", whats_next="Typed, never saved."
+    )
+    assert response.status_code == 200 and not response.redirect_chain
+    assert "This field is required." in response.text
+    assert "“Submit for review” was not taken" in response.text
+    assert "Typed, never saved." in response.text
+    draft.refresh_from_db()
+    assert (draft.whats_next, draft.status, draft.version) == ("Saved earlier.", Status.DRAFT, 1)
+    assert not draft.events.exists()
+
+
+def test_send_back_without_a_comment_saves_nothing():
+    """Sending back asks for its comment next to the box; the edits wait on the screen."""
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, whats_next="Saved earlier.")
+    response = transition(logged_in(editor()), explainer, "send_back", whats_next="Typed.")
+    assert response.status_code == 200 and not response.redirect_chain
+    assert "Say what needs changing when sending back." in response.text
+    assert "Typed." in response.text
+    explainer.refresh_from_db()
+    assert (explainer.whats_next, explainer.status) == ("Saved earlier.", Status.IN_REVIEW)
+
+
+def test_a_refused_step_keeps_the_saved_edits_and_says_why():
+    """Editing AI text voids its sign-off, so Publish is refused, but the edit is saved."""
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, ai_generated=True)
+    services.explainer_sign_off(explainer=explainer, user=editor("signer"))
+    response = transition(logged_in(editor()), explainer, "publish", whats_next="New text.")
+    explainer.refresh_from_db()
+    assert explainer.whats_next == "New text." and explainer.status == Status.IN_REVIEW
+    assert "Your changes are saved" in response.text and "must be signed off" in response.text
+
+
+def test_a_step_without_edits_makes_no_new_version():
+    """Pressing a step with nothing typed takes it on the same version, with no save notice."""
+    draft = ExplainerFactory()
+    response = transition(logged_in(writer()), draft, "submit")
+    draft.refresh_from_db()
+    assert draft.status == Status.IN_REVIEW and draft.version == 1
+    assert "Your changes are saved" not in response.text
+
+
+@pytest.mark.parametrize("step", ["unpublish", "archive"])
+def test_a_destructive_step_asks_first_without_javascript(step):
+    """Unpublish and Archive save the edits, then ask on a page of their own before acting."""
+    explainer = ExplainerFactory(published=True)
+    client = logged_in(editor())
+    response = transition(
+        client, explainer, step, confirm=False, whats_next="Typed.", comment="Legal asked."
+    )
+    explainer.refresh_from_db()
+    assert explainer.status == Status.PUBLISHED and explainer.whats_next == "Typed."
+    assert response.status_code == 200
+    assert "Your changes are saved" in response.text
+    confirm = response.context["step_form"]
+    assert confirm["comment"].value() == "Legal asked."
+    data = {name: confirm[name].value() for name in confirm.fields}
+    client.post(url("transition", explainer), {key: v for key, v in data.items() if v is not None})
+    explainer.refresh_from_db()
+    assert explainer.status != Status.PUBLISHED
+    assert explainer.events.first().comment == "Legal asked."
+
+
+def test_destructive_steps_look_destructive_and_ask_in_the_browser():
+    """Unpublish and Archive carry the destructive style and a confirmation; Publish neither."""
+    explainer = ExplainerFactory(published=True)
+    _edit_text(explainer, "Pending.")
+    html = logged_in(editor()).get(url("change", explainer)).text
+    found = re.findall(r'<button ([^>]*value="(\w+)"[^>]*)>', html)
+    buttons = {value: attrs for attrs, value in found}
+    for step in ("unpublish", "archive"):
+        assert "workflow-destructive" in buttons[step] and "data-confirm=" in buttons[step]
+    assert "workflow-destructive" not in buttons["publish"]
+    assert "data-confirm" not in buttons["publish"]
+
+
+@pytest.mark.parametrize(
+    ("make_user", "state", "shown"),
+    [
+        (writer, {}, False),
+        (editor, {}, False),
+        (editor, {"published": True}, False),
+        (editor, {"status": Status.IN_REVIEW}, True),
+        (writer, {"status": Status.IN_REVIEW}, False),
+    ],
+)
+def test_the_comment_is_required_only_where_send_back_is_offered(make_user, state, shown):
+    """The panel says the comment is required only when the page offers Send back."""
+    explainer = ExplainerFactory(**state)
+    html = logged_in(make_user()).get(url("change", explainer)).text
+    assert ("required to send back" in html) is shown
+    assert ('value="send_back"' in html) is shown
+
+
+def test_enter_in_a_field_saves_and_takes_no_step():
+    """The change form's first submit button is Save, so Enter in a field never takes a step."""
+    html = logged_in(editor()).get(url("change", ExplainerFactory())).text
+    form = html[html.index('id="explainer_form"') :]
+    first = re.search(r"<(?:input|button)[^>]*type=\"submit\"[^>]*>", form).group(0)
+    assert 'name="_save"' in first
+
+
+def test_a_new_image_in_the_admin_keeps_the_text_sign_off():
+    """A writer adds a lead image to signed-off AI text: the text's sign-off stands."""
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, ai_generated=True)
+    services.explainer_sign_off(explainer=explainer, user=editor("signer"))
+    client = logged_in(writer())
+    token = loaded_at_of(client.get(url("change", explainer)))
+    data = full_change_data(explainer, token, image=png(), image_alt="A red square")
+    assert client.post(url("change", explainer), data).status_code == 302
+    explainer.refresh_from_db()
+    assert explainer.image and explainer.is_signed_off
+    html = logged_in(editor()).get(url("change", explainer)).text
+    assert "the text changed" not in html and "AI text signed off by signer" in html
+
+
+def test_a_user_who_may_publish_but_not_edit_publishes_from_the_read_only_page():
+    """With no form to save, the panel's step alone is taken, checked against the version."""
+    explainer = ExplainerFactory(status=Status.IN_REVIEW)
+    user = UserFactory(username="publisher", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_explainer", "publish_explainer"])
+    )
+    client = logged_in(user)
+    html = client.get(url("change", explainer)).text
+    assert 'name="_save"' not in html and 'value="publish"' in html
+    version = re.search(r'name="workflow-version" value="(\d+)"', html).group(1)
+    data = {"workflow-action": "publish", "workflow-version": version}
+    response = client.post(url("change", explainer), data, follow=True)
+    assert "Published: " in response.text
+    assert Explainer.objects.published().get() == explainer
+
+
+def test_the_panel_does_not_offer_a_sign_off_there_is_nothing_to_sign():
+    """Text written by people, or already signed off, gets no "sign-off blocked" line."""
+    signed = ExplainerFactory(ai_generated=True)
+    services.explainer_sign_off(explainer=signed, user=editor("signer"))
+    client = logged_in(editor())
+    for explainer in (ExplainerFactory(), signed):
+        html = client.get(url("change", explainer)).text
+        assert "no AI-drafted text waiting" not in html

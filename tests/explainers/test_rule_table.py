@@ -115,7 +115,7 @@ def accepted(step: str, explainer: Explainer, user) -> bool:
 
 def offered(client, explainer: Explainer) -> set[str]:
     """Every step the admin shows this user: panel buttons, restore, notices, previews."""
-    steps = {name for name, _ in client.get(url("change", explainer)).context["workflow_steps"]}
+    steps = {name for name, *_ in client.get(url("change", explainer)).context["workflow_steps"]}
     pages = {
         "restore": ("revisions", "can_restore"),
         "add_notice": ("notices", "can_add"),

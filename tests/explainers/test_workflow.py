@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from explainers import services, workflow
 from explainers.models import HEADLINE_PLACEHOLDER, Explainer, WorkflowEvent
+from tests.explainers.admin_client import png
 from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
 pytestmark = pytest.mark.django_db
@@ -130,6 +131,36 @@ def test_a_text_change_voids_the_sign_off(ai_draft):
     assert not ai_draft.is_signed_off
     with pytest.raises(ValidationError):
         services.explainer_publish(explainer=ai_draft, user=editor())
+
+
+def test_a_new_lead_image_keeps_the_text_sign_off(ai_draft):
+    """Adding or changing the lead image is a new version, but the signed-off text stands."""
+    services.explainer_sign_off(explainer=ai_draft, user=editor())
+    for colour in ("red", "blue"):
+        ai_draft.image = png(f"{colour}.png", colour)
+        ai_draft.image_alt = f"A {colour} square"
+        ai_draft.save()
+    ai_draft.refresh_from_db()
+    assert ai_draft.version == 3 and ai_draft.is_signed_off
+    services.explainer_publish(explainer=ai_draft, user=editor())
+    assert ai_draft.is_public
+
+
+def test_the_headline_is_part_of_the_signed_off_text(ai_draft):
+    """A new headline voids the sign-off, as a change to a section does."""
+    services.explainer_sign_off(explainer=ai_draft, user=editor())
+    ai_draft.headline = "A headline nobody signed off"
+    ai_draft.save()
+    assert not ai_draft.is_signed_off
+
+
+def test_a_text_change_with_an_image_change_voids_the_sign_off(ai_draft):
+    """Text and image changed in one save: the text changed, so the sign-off is void."""
+    services.explainer_sign_off(explainer=ai_draft, user=editor())
+    ai_draft.image, ai_draft.image_alt = png(), "A red square"
+    ai_draft.whats_next = "A changed outlook."
+    ai_draft.save()
+    assert not ai_draft.is_signed_off
 
 
 def test_system_publish_of_ai_text_also_needs_sign_off(ai_draft):
