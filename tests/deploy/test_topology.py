@@ -88,9 +88,7 @@ def test_the_balancer_sends_reads_to_the_other_server_when_one_dies(topology):
     """With one app server killed, pages that miss Varnish are still served (nginx retries)."""
     topology.kill_app(1)
     try:
-        statuses = [
-            request(topology.edge_port, "GET", f"/?utm_source=smoke{n}")[0] for n in range(6)
-        ]
+        statuses = [request(topology.edge_port, "GET", f"/search/?q=smoke{n}")[0] for n in range(6)]
     finally:
         topology.start_app(1)
         topology.wait_app(1)
