@@ -3,14 +3,18 @@
 A table of odd requests against every address a reader can reach: bad charsets, huge and broken
 query strings, NUL bytes, bad Host headers, odd methods and cookies. With DEBUG off (production)
 a 400 or 404 is the site's own page; with DEBUG on (``make run``) Django may show its debug
-page instead, but never fails while drawing it.
+page instead, but never fails while drawing it. Then a walk of every address in the URLconfs,
+so that a new one is covered as soon as it exists, with every method and bad query values.
 """
+
+from itertools import product
 
 import pytest
 from django.test import Client
+from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
 
 from newsroom.media import serve_media
-from tests.factories import ExplainerFactory
+from tests.factories import ExplainerFactory, TopicFactory, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -202,8 +206,6 @@ OTHER_PATHS = ["/healthz", "/static/css/site.css", "/no-such-page/", "/media/x.j
 
 def named_patterns(patterns=None, namespace=""):
     """(name, URL arguments) of every pattern outside the admin, walking included URLconfs."""
-    from django.urls import URLResolver, get_resolver
-
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(pattern, URLResolver):
             if str(pattern.pattern) == "admin/":
@@ -217,10 +219,6 @@ def named_patterns(patterns=None, namespace=""):
 
 def public_paths():
     """A path for every public pattern and every combination of its arguments' samples."""
-    from itertools import product
-
-    from django.urls import reverse
-
     for name, arguments in named_patterns():
         missing = [argument for argument in arguments if argument not in SAMPLES]
         assert not missing, f"{name}: add sample values for {missing} to SAMPLES"
@@ -231,12 +229,8 @@ def public_paths():
 
 @pytest.fixture
 def topic(site):
-    """A topic with the published explainer in it, at TOPIC_SLUG."""
-    from explainers.models import Explainer
-    from tests.factories import TopicFactory
-
-    ExplainerFactory(published=True, topic=TopicFactory(slug=TOPIC_SLUG))
-    return Explainer.objects.get(pk=site.pk)
+    """Besides the explainer at SLUG, a topic at TOPIC_SLUG with a published explainer."""
+    return ExplainerFactory(published=True, topic=TopicFactory(slug=TOPIC_SLUG)).topic
 
 
 def walk(client: Client, queries) -> list[str]:
@@ -277,8 +271,6 @@ def test_no_method_or_query_on_a_public_address_gets_a_5xx(topic, cookie):
 
 def test_no_method_on_a_public_address_gets_a_5xx_for_an_editor(topic):
     """Logged in (down the stack, past the session layer): never a 5xx either."""
-    from tests.factories import editor
-
     client = Client(raise_request_exception=False)
     client.force_login(editor())
     failures = walk(client, ["", "page=x", "q=a&page=x", "junk=1"])
@@ -288,8 +280,6 @@ def test_no_method_on_a_public_address_gets_a_5xx_for_an_editor(topic):
 @pytest.mark.parametrize("cookie", ["", "sessionid=garbage"], ids=["reader", "bad-session"])
 def test_public_pages_answer_only_get_and_head(topic, cookie):
     """Every other method on every public page is a 405 naming GET and HEAD."""
-    from django.urls import Resolver404, resolve
-
     client = Client(raise_request_exception=False, HTTP_COOKIE=cookie)
     wrong = []
     for path in public_paths():
