@@ -40,6 +40,8 @@ class AuditEvent(models.Model):
         SCHEDULED = "scheduled", "Scheduled"
         UNPUBLISHED = "unpublished", "Unpublished"
         ARCHIVED = "archived", "Archived"
+        NOTICE_ADDED = "notice_added", "Notice added"
+        NOTICE_HIDDEN = "notice_hidden", "Notice hidden"
         PREVIEW_LINK_CREATED = "preview_link_created", "Preview link created"
         PREVIEW_LINK_REVOKED = "preview_link_revoked", "Preview link revoked"
         CSV_EXPORTED = "csv_exported", "Ratings exported as CSV"

@@ -218,6 +218,10 @@ class Topology:
     keep: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
     say: object = print
+    # The edge's limit per client address (deploy/nginx/newsroom.conf): everything here comes
+    # from 127.0.0.1, so a load test lifts it.
+    reader_rate: str = "10r/s"
+    reader_burst: int = 50
 
     def __post_init__(self) -> None:
         self.owns_run_dir = self.run_dir is None
@@ -569,6 +573,8 @@ class Topology:
                 "balancer_listen": f"{HOST}:{self.balancer_port}",
                 "app_servers": servers,
                 "media_root": str(self.run_dir / "media"),
+                "reader_rate": self.reader_rate,
+                "reader_burst": str(self.reader_burst),
             },
         )
         (self.run_dir / "newsroom-site.conf").write_text(site)

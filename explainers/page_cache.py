@@ -19,7 +19,9 @@ Only real pages are stored, so no one can fill the cache by varying a request: t
 the path and the *canonical* values of the page's query parameters, never the Host header
 (pages link to NEWSROOM_SITE_URL instead). A known parameter written any other way
 (``?page=02``, ``?page=1``, ``?voted=x1``) is answered with a 301 to its canonical address
-or a 404, and a request with any unknown parameter is rendered but not stored.
+or a 404, and so is a request with a parameter the page does not know (``?utm_source=x``):
+rendered, it would be a new object in every CDN for each value anyone makes up. Public pages
+answer GET and HEAD only; any other method is a 405 before the view runs.
 
 The versions live in the cache, so every process sees a change at once only when the cache
 is shared (NEWSROOM_CACHE_URL=redis://…); with the per-process default, other worker
@@ -52,7 +54,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Subquery
 from django.dispatch import Signal
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponsePermanentRedirect,
+    QueryDict,
+)
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -80,6 +89,9 @@ class Query:
 
     names: tuple[str, ...]
     canonical: Callable[[QueryDict], dict[str, str]]
+    # Known parameters whose values anyone may choose (search words): a page given one is
+    # rendered and never stored here; the view keeps its own bounded cache if it wants one.
+    unstored: tuple[str, ...] = ()
 
 
 def page_number(query: QueryDict) -> dict[str, str]:
@@ -121,7 +133,20 @@ def sitemap_page_number(query: QueryDict) -> dict[str, str]:
     return {} if match[1] == "1" else {"p": match[1]}
 
 
+def search_terms(query: QueryDict) -> dict[str, str]:
+    """``q``, the words searched for, then ``page`` as for any list; without words, neither.
+
+    The words are kept as written (the search form says what is wrong with them); a search
+    box sent empty is the search page itself, whatever page it names.
+    """
+    words = query.getlist("q", [""])[-1]
+    if not words.strip():
+        return {}
+    return {"q": words, **page_number(query)}
+
+
 PAGED = Query(names=("page",), canonical=page_number)
+SEARCH = Query(names=("q", "page"), canonical=search_terms, unstored=("q",))
 SITEMAP_PAGED = Query(names=("p",), canonical=sitemap_page_number)
 VOTE_OUTCOME = Query(names=("voted", "sent"), canonical=vote_outcome)
 NO_QUERY = Query(names=(), canonical=lambda query: {})
@@ -364,18 +389,16 @@ def is_canonical(request: HttpRequest, query: Query, canonical: dict[str, str]) 
     )
 
 
-def canonical_redirect(request: HttpRequest, query: Query, canonical: dict[str, str]):
-    """301 to the same page with the known parameters written canonically, the rest kept."""
-    others = [
-        (name, value)
-        for name, values in request.GET.lists()
-        if name not in query.names
-        for value in values
-    ]
-    encoded = urlencode([*canonical.items(), *others])
+def canonical_redirect(request: HttpRequest, canonical: dict[str, str]):
+    """301 to the same page with the known parameters written canonically, and no others."""
+    encoded = urlencode(canonical)
     return HttpResponsePermanentRedirect(
         escape_uri_path(request.path) + (f"?{encoded}" if encoded else "")
     )
+
+
+# What a public page answers: it only reads, so any other method is a 405 (``public_page``).
+SAFE_METHODS = ("GET", "HEAD")
 
 
 # Surrogate keys name what a page shows, for invalidating (and purging from a CDN) exactly
@@ -479,13 +502,13 @@ def lookup(request: HttpRequest, query: Query) -> tuple[str | None, HttpResponse
 
     The answer is a 301 to the canonical address, or the stored page when it is fresh.
     """
-    if request.method not in {"GET", "HEAD"}:
+    if request.method not in SAFE_METHODS:
         return None, None
     repay()
     canonical = query.canonical(request.GET)
-    if not is_canonical(request, query, canonical):
-        return None, shared(canonical_redirect(request, query, canonical))
-    if not set(request.GET) <= set(query.names):
+    if not is_canonical(request, query, canonical) or not set(request.GET) <= set(query.names):
+        return None, shared(canonical_redirect(request, canonical))
+    if set(canonical) & set(query.unstored):
         return None, None
     key = cache_key(request.path, canonical)
     return key, cached_response(key)
@@ -512,7 +535,7 @@ class ReaderFastPathMiddleware:
         except (Http404, Resolver404):
             return self.get_response(request)
         query = getattr(match.func, "page_query", None)
-        if query is not None and request.method in {"GET", "HEAD"}:
+        if query is not None and request.method in SAFE_METHODS:
             # Django checks the Host header in CommonMiddleware, which a hit skips.
             request.get_host()
             key, answer = lookup(request, query)
@@ -592,6 +615,10 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        if request.method not in SAFE_METHODS:
+            # Not the view's to answer: it would read the query unchecked (lookup() checks it
+            # for these methods only), and nothing a reader sends here changes anything.
+            return HttpResponseNotAllowed(SAFE_METHODS)
         key = getattr(request, "page_cache_key", NOT_LOOKED_UP)
         if key is NOT_LOOKED_UP:
             key, answer = lookup(request, query)

@@ -105,6 +105,11 @@ def _link(link: PreviewLink) -> dict:
     return {"link": link.pk, "label": link.label, "expires_at": link.expires_at}
 
 
+def _notice(notice: Notice) -> dict:
+    """A notice as the audit log keeps it: its words, as readers saw them."""
+    return {"notice": notice.pk, "kind": notice.kind, "text": notice.text}
+
+
 def _save(explainer: Explainer, user: AbstractBaseUser | None, fields: Iterable[str]) -> None:
     if user is not None:
         explainer.updated_by = user
@@ -467,6 +472,7 @@ def notice_add(*, explainer: Explainer, user: AbstractBaseUser, kind: str, text:
         from_status=explainer.status,
         comment=f"{notice.get_kind_display()}: {notice.text}",
     )
+    audit.record(action="notice_added", actor=user, obj=explainer, details=_notice(notice))
     return notice
 
 
@@ -481,6 +487,12 @@ def notice_hide(*, notice: Notice, user: AbstractBaseUser, reason: str) -> None:
     notice.hidden_reason = reason.strip()
     notice.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
     Explainer.objects.filter(pk=notice.explainer_id).update(updated_at=notice.hidden_at)
+    audit.record(
+        action="notice_hidden",
+        actor=user,
+        obj=notice.explainer,
+        details={**_notice(notice), "reason": notice.hidden_reason},
+    )
 
 
 def _token_hash(token: str) -> str:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import feeds, sitemaps, views
-from .page_cache import PAGED, SITEMAP_PAGED, VOTE_OUTCOME, public_page
+from .page_cache import PAGED, SEARCH, SITEMAP_PAGED, VOTE_OUTCOME, public_page
 
 app_name = "explainers"
 
@@ -21,7 +21,7 @@ urlpatterns = [
     path("feed/atom/", public_page(feeds.AtomExplainerFeed.view()), name="feed-atom"),
     path("corrections/feed/", public_page(feeds.CorrectionFeed.view()), name="corrections-feed"),
     # Search pages keep to their own bounded cache: see explainers/search.py.
-    path("search/", public_page(views.search_page, query=PAGED), name="search"),
+    path("search/", public_page(views.search_page, query=SEARCH), name="search"),
     path("topics/", public_page(views.TopicListView.as_view()), name="topics"),
     path("topics/<slug:slug>/feed/", public_page(feeds.TopicFeed.view()), name="topic-feed"),
     path(

@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
 from django.views.generic import DetailView, ListView
 
 from newsroom.site import absolute_url
@@ -261,6 +262,7 @@ def render_preview(request, explainer: Explainer):
     return response
 
 
+@require_safe
 def preview_link(request, token):
     """A shared draft; unknown, expired, revoked and tampered links all look the same: 404."""
     link = preview_link_find(token)
@@ -344,7 +346,7 @@ def search_page(request):
     if not form.is_valid():
         return render(request, "explainers/search.html", {"form": form}, status=400)
     query = form.cleaned_data["q"]
-    number = int(request.GET.get("page") or 1)  # the page cache let only canonical numbers by
+    number = int(page_cache.page_number(request.GET).get("page", 1))
     hit = search.cached(query, number)
     if hit is not None:
         content, content_type, headers, changes = hit

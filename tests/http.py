@@ -1,4 +1,4 @@
-"""What tests read off HTTP responses."""
+"""What tests read off HTTP responses, and how they have a stored page rendered again."""
 
 
 def max_age(response, header: str = "Cache-Control") -> int:
@@ -8,3 +8,12 @@ def max_age(response, header: str = "Cache-Control") -> int:
         if name == "max-age":
             return int(value)
     raise AssertionError(f"no max-age in {response[header]!r}")
+
+
+def forget_page(path: str) -> None:
+    """Drop the page cache's copy of ``path`` (no query): the next request for it renders it."""
+    from django.core.cache import cache
+
+    from explainers import page_cache
+
+    cache.delete(page_cache.cache_key(path, {}))

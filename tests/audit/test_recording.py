@@ -5,13 +5,14 @@ from io import StringIO
 import pytest
 from django.contrib.admin import helpers
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from explainers import services
-from explainers.models import Explainer
+from explainers.models import Explainer, Notice
 from feedback import export
 from feedback.export_audit import audited_export
 from tests.factories import ExplainerFactory, TopicFactory, UserFactory, editor, writer
@@ -219,6 +220,70 @@ def test_links_revoked_by_unpublishing_are_recorded(chief_editor, published_expl
     services.preview_link_create(explainer=published_explainer, user=chief_editor)
     services.explainer_unpublish(explainer=published_explainer, user=chief_editor)
     assert only(Action.PREVIEW_LINK_REVOKED).details["links"] == 1
+
+
+def test_a_correction_is_recorded_with_its_text(chief_editor, published_explainer):
+    """Who published which correction on which explainer, in its words."""
+    notice = services.notice_add(
+        explainer=published_explainer,
+        user=chief_editor,
+        kind=Notice.Kind.CORRECTION,
+        text="  The vote was on Tuesday, not Monday.  ",
+    )
+    event = only(Action.NOTICE_ADDED)
+    assert (event.actor, event.object_type, event.object_id) == (
+        chief_editor,
+        "explainers.explainer",
+        str(published_explainer.pk),
+    )
+    assert said(event) == {
+        "notice": notice.pk,
+        "kind": "correction",
+        "text": "The vote was on Tuesday, not Monday.",
+    }
+
+
+def test_hiding_a_notice_is_recorded_with_its_text_and_reason(
+    chief_editor, superuser, published_explainer
+):
+    """Who hid which notice, what it said and why: the text readers no longer see is kept."""
+    notice = services.notice_add(
+        explainer=published_explainer, user=chief_editor, kind="correction", text="Wrong fix."
+    )
+    services.notice_hide(notice=notice, user=superuser, reason="Posted on the wrong story.")
+    event = only(Action.NOTICE_HIDDEN)
+    assert event.actor == superuser
+    assert said(event) == {
+        "notice": notice.pk,
+        "kind": "correction",
+        "text": "Wrong fix.",
+        "reason": "Posted on the wrong story.",
+    }
+
+
+def test_a_refused_hide_records_nothing(chief_editor, published_explainer):
+    """An editor may not hide a notice: refused, and nothing reaches the log."""
+    notice = services.notice_add(
+        explainer=published_explainer, user=chief_editor, kind="update", text="More news."
+    )
+    with pytest.raises(PermissionDenied):
+        services.notice_hide(notice=notice, user=chief_editor, reason="Not wanted.")
+    assert not events(Action.NOTICE_HIDDEN)
+    assert Notice.objects.get(pk=notice.pk).hidden_at is None
+
+
+def test_a_correction_in_the_admin_records_the_editors_address(
+    client, chief_editor, published_explainer
+):
+    """A correction published from the admin's notices page carries the request's address."""
+    client.force_login(chief_editor)
+    url = reverse("admin:explainers_explainer_notices", args=[published_explainer.pk])
+    response = client.post(
+        url, {"kind": "correction", "text": "A fixed figure."}, REMOTE_ADDR="198.51.100.10"
+    )
+    assert response.status_code == 302
+    event = only(Action.NOTICE_ADDED)
+    assert (event.ip_address, event.details["text"]) == ("198.51.100.10", "A fixed figure.")
 
 
 def test_a_refused_step_records_nothing(db):

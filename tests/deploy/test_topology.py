@@ -220,13 +220,41 @@ def test_the_balancer_sends_reads_to_the_other_server_when_one_dies(topology):
     """With one app server killed, pages that miss Varnish are still served (nginx retries)."""
     topology.kill_app(1)
     try:
-        statuses = [
-            request(topology.edge_port, "GET", f"/?utm_source=smoke{n}")[0] for n in range(6)
-        ]
+        statuses = [request(topology.edge_port, "GET", f"/search/?q=smoke{n}")[0] for n in range(6)]
     finally:
         topology.start_app(1)
         topology.wait_app(1)
     assert statuses == [200] * 6
+
+
+def test_a_flood_from_one_address_gets_429_past_its_burst(topology):
+    """Past the edge's burst, one address gets 429 with Retry-After; the admin is not held."""
+    connection = http.client.HTTPConnection("127.0.0.1", topology.edge_port, timeout=20)
+    answers = []
+    try:
+        for _ in range(topology.reader_burst * 3):
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            response.read()
+            answers.append((response.status, response.getheader("Retry-After")))
+    finally:
+        connection.close()
+    statuses = [status for status, _ in answers]
+    assert statuses[: topology.reader_burst] == [200] * topology.reader_burst
+    assert 429 in statuses
+    assert {retry for status, retry in answers if status == 429} == {"1"}
+    assert request(topology.edge_port, "GET", "/admin/")[0] == 302
+    deadline = time.monotonic() + 10
+    while request(topology.edge_port, "GET", "/")[0] == 429:
+        assert time.monotonic() < deadline, "the address was never let through again"
+        time.sleep(0.2)
+
+
+def test_the_admin_login_has_a_limit_of_its_own(topology):
+    """Each login costs a password hash: past a few quick tries an address gets 429."""
+    statuses = [request(topology.edge_port, "GET", "/admin/login/")[0] for _ in range(15)]
+    assert statuses[:10] == [200] * 10
+    assert 429 in statuses
 
 
 def test_stopping_leaves_nothing_running(tmp_path):

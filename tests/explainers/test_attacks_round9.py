@@ -15,6 +15,7 @@ from explainers.models import Explainer
 from newsroom.jinja2 import STATE, RequestState
 from tests.explainers.test_attacks_round8 import publish, related_titles
 from tests.factories import ExplainerFactory, TopicFactory, editor
+from tests.http import forget_page
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_a_readers_miss_with_foreign_cookies_sets_none_and_varies_on_none(client
     client.cookies["csrftoken"] = "x" * 32
     client.cookies["messages"] = "garbage"
     client.cookies["newsroom_reader"] = "%00"
-    response = client.get(explainer.get_absolute_url(), {"utm_source": "x"})
+    response = client.get(explainer.get_absolute_url())
     assert response.status_code == 200
     assert not response.cookies
     assert "Cookie" not in response.get("Vary", "")
@@ -62,9 +63,10 @@ def test_a_malformed_session_cookie_gets_no_set_cookie_on_a_shared_page(client, 
 def test_an_unknown_session_key_is_the_readers_page(client):
     """An expired (unknown) session key gets the same page as a reader, and no cookie."""
     explainer = ExplainerFactory(published=True)
-    reader = client.get(explainer.get_absolute_url(), {"utm_source": "r"})
+    reader = client.get(explainer.get_absolute_url())
+    forget_page(explainer.get_absolute_url())
     client.cookies["sessionid"] = "a" * 32
-    expired = client.get(explainer.get_absolute_url(), {"utm_source": "e"})
+    expired = client.get(explainer.get_absolute_url())
     assert expired.status_code == 200
     assert expired.content == reader.content
     assert not expired.cookies
@@ -153,7 +155,8 @@ def test_a_pending_edit_never_shows_through_the_one_query(client):
     explainer.whats_happening = "Pending secret paragraph."
     explainer.topic = TopicFactory(name="Pending secret topic")
     services.explainer_record_edit(explainer=explainer, user=editor("round9-editor"))
-    page = client.get(explainer.get_absolute_url(), {"utm_source": "again"}).text
+    forget_page(explainer.get_absolute_url())
+    page = client.get(explainer.get_absolute_url()).text
     assert "Pending secret" not in page
     assert "Published ferry timetable" in page
     pending_slug = reverse("explainers:detail", kwargs={"slug": "pending-secret-ferry-headline"})

@@ -48,15 +48,67 @@ def test_a_new_explainer_reaches_the_home_page_at_once(client, published_explain
     assert newer.headline in client.get(reverse("explainers:list")).text
 
 
-def test_unknown_query_parameters_skip_the_cache(
-    client, published_explainer, django_assert_num_queries
+@pytest.mark.parametrize("cookie", ["", "sessionid=garbage"], ids=["reader", "session"])
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("?junk=1", "/"),
+        ("?utm_source=x&page=2", "/?page=2"),
+        ("?page=2&page=2&junk=", "/?page=2"),
+    ],
+)
+def test_an_unknown_parameter_redirects_to_the_pages_address(
+    client, cookie, query, location, django_assert_num_queries
 ):
-    """Junk query parameters are never stored: each such request looks the explainer up."""
-    url = published_explainer.get_absolute_url()
-    client.get(url, {"utm_source": "x"})
-    with django_assert_num_queries(1):
-        client.get(url, {"utm_source": "x"})
+    """?junk=<anything> is a 301 to the page without it, worked out without a query or render."""
+    ExplainerFactory.create_batch(21, published=True)
+    client.cookies.load(cookie)
+    with django_assert_num_queries(0):
+        response = client.get("/" + query)
+    assert response.status_code == 301 and response["Location"] == location
     assert stored_pages() == 0
+
+
+@pytest.mark.parametrize("cookie", ["", "sessionid=garbage"], ids=["reader", "session"])
+def test_an_unknown_parameter_on_an_explainer_keeps_only_the_vote_outcome(client, live, cookie):
+    """On an explainer's page the known parameters stay, canonical, and the rest go."""
+    client.cookies.load(cookie)
+    response = client.get(live.get_absolute_url(), {"voted": "yes", "fbclid": "x"})
+    assert response.status_code == 301
+    assert response["Location"] == live.get_absolute_url() + "?voted=yes"
+
+
+def test_an_unknown_parameter_redirects_without_the_middleware(client, live, settings):
+    """Without ReaderFastPathMiddleware the view's wrapper redirects the same way."""
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "explainers.page_cache.ReaderFastPathMiddleware"
+    ]
+    response = client.get(live.get_absolute_url(), {"junk": "2"})
+    assert response.status_code == 301 and response["Location"] == live.get_absolute_url()
+
+
+@pytest.mark.parametrize(
+    ("query", "location"),
+    [
+        ("?q=talks&junk=1", "/search/?q=talks"),
+        ("?q=talks&page=1", "/search/?q=talks"),
+        ("?q=talks&page=02", "/search/?q=talks&page=2"),
+        ("?q=a&q=talks", "/search/?q=talks"),
+        ("?q=&page=2", "/search/"),
+        ("?q=+", "/search/"),
+    ],
+)
+def test_a_search_address_written_another_way_redirects(client, query, location):
+    """Search words and page numbers have one address, and nothing else rides along."""
+    response = client.get("/search/" + query)
+    assert response.status_code == 301 and response["Location"] == location
+
+
+def test_search_results_are_not_stored_as_pages(client, published_explainer):
+    """Words anyone may choose make no page cache entry (search keeps its own, bounded)."""
+    assert client.get("/search/", {"q": "talks"}).status_code == 200
+    assert client.get("/search/").status_code == 200
+    assert stored_pages() == 1
 
 
 def test_a_topic_rename_shows_at_once(client):
@@ -130,11 +182,11 @@ def test_host_ports_do_not_fill_the_page_cache(client, live):
         ("?page=01", "/"),
         ("?page=002", "/?page=2"),
         ("?page=3&page=2", "/?page=2"),
-        ("?utm_source=x&page=1", "/?utm_source=x"),
+        ("?utm_source=x&page=1", "/"),
     ],
 )
 def test_a_page_number_written_another_way_redirects_to_its_address(client, query, location):
-    """Page 1, leading zeros and repeats answer 301 to the page's one address, other keys kept."""
+    """Page 1, leading zeros and repeats answer 301 to the page's one address."""
     ExplainerFactory.create_batch(21, published=True)
     response = client.get("/" + query)
     assert response.status_code == 301 and response["Location"] == location
@@ -214,9 +266,10 @@ def test_parameter_order_makes_no_new_entry(client, live, django_assert_num_quer
     assert stored_pages() == 1
 
 
-def test_page_is_not_a_parameter_of_an_explainer(client, live, django_assert_num_queries):
-    """?page=2 on an explainer is an unknown parameter: the page is rendered, never stored."""
-    assert client.get(live.get_absolute_url(), {"page": "2"}).status_code == 200
+def test_page_is_not_a_parameter_of_an_explainer(client, live):
+    """?page=2 on an explainer is an unknown parameter: a 301 to the page, nothing stored."""
+    response = client.get(live.get_absolute_url(), {"page": "2"})
+    assert response.status_code == 301 and response["Location"] == live.get_absolute_url()
     assert stored_pages() == 0
 
 
@@ -364,7 +417,7 @@ def test_a_readers_miss_is_rendered_before_the_session_layer(
     """A page rendered for a reader skips sessions, CSRF and users, and says its length."""
     url = published_explainer.get_absolute_url()
     refuse_layers(monkeypatch)
-    miss = client.get(url, {"utm_source": "x"})
+    miss = client.get(url)
     assert miss.status_code == 200
     assert published_explainer.headline in miss.text
     assert miss["Content-Length"] == str(len(miss.content))
@@ -416,7 +469,7 @@ def test_an_editors_miss_goes_down_the_stack(admin_client, published_explainer, 
         return original(self, request)
 
     monkeypatch.setattr(AuthenticationMiddleware, "process_request", counted)
-    response = admin_client.get(published_explainer.get_absolute_url(), {"utm_source": "x"})
+    response = admin_client.get(published_explainer.get_absolute_url())
     assert response.status_code == 200
     assert seen == [published_explainer.get_absolute_url()]
 

@@ -30,10 +30,11 @@ def headlines(client, q, **params) -> list[str]:
 
 
 def test_empty_query_shows_the_form(client, engine):
-    """No query, or a blank one, shows the crispy search form and no results."""
+    """No query, or a blank one (redirected to the page without it), shows the form alone."""
     for params in ({}, {"q": ""}, {"q": "   "}):
-        response = client.get(SEARCH, params)
+        response = client.get(SEARCH, params, follow=True)
         assert response.status_code == 200
+        assert response.redirect_chain in ([], [(SEARCH, 301)])
         assert '<form method="get" action="/search/" class="search-form" role="search">' in (
             response.text
         )
