@@ -31,7 +31,11 @@ def topology():
     problems = missing_tools()
     if problems:
         missing("The deploy topology needs: " + "; ".join(problems))
-    top = Topology(app_servers=2, workers=1, say=lambda message: None)
+    # The tests that watch pages through the edge poll it faster than deploy/'s reader limit
+    # lets one address; the flood test goes past this one all the same.
+    top = Topology(
+        app_servers=2, workers=1, reader_rate="50r/s", reader_burst=100, say=lambda message: None
+    )
     try:
         top.start()
     except TopologyError as exc:
@@ -196,7 +200,8 @@ def test_a_change_is_never_undone_by_a_replica_cut_off_from_the_primary(topology
         states = [replica_state(top, index) for index in range(top.app_servers)]
         assert states == ["behind"] * top.app_servers
         assert top.psql(sql, server=top.replica, database="newsroom") == published
-        assert request(top.edge_port, "GET", demo_path(top) + "?utm_source=cut")[0] == 200
+        # A page no cache holds is still rendered, from the primary.
+        assert request(top.edge_port, "GET", "/search/?q=cut+off+render")[0] == 200
         for name in top.app_names():
             log = top.processes[name].log.read_text(errors="replace")
             assert log.count("Readers are served from the primary: the read replica") == 1
