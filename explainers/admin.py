@@ -171,9 +171,12 @@ class ExplainerAdmin(admin.ModelAdmin):
             return "Expired"
         return label
 
-    @admin.display(description="AI", boolean=True, ordering="ai_generated")
+    @admin.display(description="text", ordering="ai_generated")
     def ai(self, obj):
-        return obj.ai_generated
+        # Words, not a green tick or a red cross: who drafted the text is a fact, not a verdict.
+        if obj.ai_generated:
+            return format_html('<span class="origin-badge origin-ai">{}</span>', "AI-drafted")
+        return format_html('<span class="origin-badge origin-human">{}</span>', "Human-written")
 
     @admin.display(description="published", ordering="published_at")
     def published(self, obj):
