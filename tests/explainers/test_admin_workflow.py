@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from explainers import services
 from explainers.models import Explainer, Notice, PreviewLink, SlugRedirect
-from tests.explainers.admin_client import change_data, loaded_at_of, logged_in, transition, url
+from tests.explainers.admin_client import (
+    change_data,
+    loaded_at_of,
+    logged_in,
+    transition,
+    url,
+    writer_edits,
+)
 from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +228,27 @@ def test_archived_explainer_is_read_only():
     explainer = ExplainerFactory(status=Status.ARCHIVED)
     html = logged_in(editor()).get(url("change", explainer)).text
     assert 'name="_save"' not in html
+
+
+def test_revisions_open_on_the_latest_change_against_the_live_version():
+    """Unasked, the page compares the newest version with the one readers see."""
+    explainer = ExplainerFactory(whats_next="Talks resume on Monday.", published=True)
+    writer_edits(explainer, whats_next="Talks resume on Friday.")
+    writer_edits(Explainer.objects.get(pk=explainer.pk), whats_next="Talks resume on Sunday.")
+    comparison = logged_in(editor()).get(url("revisions", explainer)).context["comparison"]
+    explainer.refresh_from_db()
+    assert comparison["old"].history_id == explainer.live_revision.history_id
+    assert (comparison["old"].version, comparison["new"].version) == (1, explainer.version)
+    assert comparison["rows"]
+
+
+def test_revisions_never_open_comparing_a_version_with_itself():
+    """When the latest revision is the live one, it is compared with the version before it."""
+    explainer = ExplainerFactory(whats_next="Talks resume on Monday.")
+    explainer.whats_next = "Talks resume on Friday."
+    explainer.save()
+    services.explainer_publish(explainer=explainer, user=editor())
+    response = logged_in(editor()).get(url("revisions", explainer))
+    comparison = response.context["comparison"]
+    assert comparison["old"].version < comparison["new"].version
+    assert "<del>Monday.</del><ins>Friday.</ins>" in response.text
