@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from newsroom.admin import ReadOnlyModelAdmin
@@ -17,12 +18,10 @@ Status = Explainer.Status
 
 
 def short_time(value) -> str:
-    """A compact local time for list columns: "26 Nov 14:05", with the year when not this one."""
+    """A local date and time in the admin's one format (DATETIME_FORMAT)."""
     if not value:
         return "-"
-    value = timezone.localtime(value)
-    layout = "%d %b %H:%M" if value.year == timezone.localdate().year else "%d %b %Y"
-    return value.strftime(layout)
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 @admin.register(Topic)

@@ -117,7 +117,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="time", ordering="created_at")
     def voted_at(self, obj):
-        return date_format(timezone.localtime(obj.created_at), "j M Y, H:i")
+        return date_format(timezone.localtime(obj.created_at), "DATETIME_FORMAT")
 
     @admin.display(description="explainer", ordering="explainer__headline")
     def explainer_headline(self, obj):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from explainers.dashboard import short
 from explainers.models import Explainer
 from newsroom import dashboard
 
@@ -159,7 +160,7 @@ dashboard.register(
                 part
                 for part in (
                     r.get_reason_display(),
-                    timezone.localtime(r.created_at).strftime("%d %b %H:%M"),
+                    short(r.created_at),
                 )
                 if part
             ),

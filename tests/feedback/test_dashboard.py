@@ -31,7 +31,7 @@ def test_this_weeks_best_and_worst(settings):
 
 
 def test_an_explainer_is_never_both_most_and_least_useful(settings):
-    """With few rated explainers none shows in both panels; the middle one and the unrated in neither."""
+    """Few rated explainers: none in both panels; the middle one and the unrated in neither."""
     settings.FEEDBACK_MIN_VOTES = 5
     good = ExplainerFactory(headline="Good", published=True)
     middle = ExplainerFactory(headline="Middle", published=True)
