@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from newsroom.admin import ReadOnlyModelAdmin
+from newsroom.admin import ReadOnlyModelAdmin, person
 
 from . import admin_views, images, renditions, services, workflow
 from .dashboard import QUEUES
@@ -59,7 +59,13 @@ class NoticeAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", ("hidden_at", admin.EmptyFieldListFilter))
     list_select_related = ("explainer", "created_by")
     search_fields = ("text", "explainer__headline")
-    readonly_fields = [field.name for field in Notice._meta.fields]
+    readonly_fields = [
+        {"created_by": "created_by_name", "hidden_by": "hidden_by_name"}.get(field.name, field.name)
+        for field in Notice._meta.fields
+    ]
+    exclude = ("created_by", "hidden_by")
+    created_by_name = person("created_by", "added by")
+    hidden_by_name = person("hidden_by", "hidden by")
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -101,9 +107,9 @@ class ExplainerAdmin(admin.ModelAdmin):
         "image_facts",
         "focal_point",
         "created_at",
-        "created_by",
+        "created_by_name",
         "updated_at",
-        "updated_by",
+        "updated_by_name",
     )
     inlines = (SourceInline,)
     actions = ("submit_selected", "publish_selected", "unpublish_selected", "archive_selected")
@@ -141,8 +147,8 @@ class ExplainerAdmin(admin.ModelAdmin):
                 "fields": (
                     "state",
                     ("published_at", "expires_at"),
-                    ("created_at", "created_by"),
-                    ("updated_at", "updated_by"),
+                    ("created_at", "created_by_name"),
+                    ("updated_at", "updated_by_name"),
                 ),
                 "description": "Publishing happens through the Workflow panel above, so every "
                 "step is checked and recorded.",
@@ -154,6 +160,9 @@ class ExplainerAdmin(admin.ModelAdmin):
         css = {"all": ("css/admin-explainers.css",)}
         # The focal-point picker; a static file, as the Content-Security-Policy requires.
         js = ("js/admin-focal-point.js",)
+
+    created_by_name = person("created_by", "created by")
+    updated_by_name = person("updated_by", "updated by")
 
     @admin.display(description="status", ordering="status")
     def state(self, obj):
