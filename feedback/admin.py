@@ -19,7 +19,7 @@ from explainers.models import Explainer
 from newsroom.admin import ReadOnlyModelAdmin
 
 from . import stats
-from .charts import DailyChart
+from .charts import DailyChart, NarrowChart
 from .export_admin import export_selected_ratings, export_view
 from .models import Rating
 
@@ -194,6 +194,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
             "ranking": [RankedExplainer.from_annotated(e) for e in stats.ranking(since=since)],
             "reasons": stats.reason_breakdown(since=since, explainer=explainer),
             "chart": DailyChart.build(series, changes),
+            "narrow_chart": NarrowChart.build(series, changes),
             "series": series,
         }
         return TemplateResponse(request, "admin/feedback/report.html", context)

@@ -62,7 +62,9 @@ class DailyChart:
     """Where everything goes in the report's SVG chart: bars for the daily votes (left
     axis), a line for the daily useful share (right axis, 0–100%), new versions marked.
 
-    Coordinates are in the SVG's own units; the template only draws them.
+    Coordinates are in the SVG's own units; the template only draws them. The SVG scales to
+    its container, labels with it: this layout is for a laptop's width, ``NarrowChart`` for
+    a phone's, so the labels stay near their CSS size on both.
     """
 
     WIDTH = 760
@@ -73,6 +75,8 @@ class DailyChart:
     BOTTOM = 236
     CENTRE_X = (LEFT + RIGHT) / 2
     CENTRE_Y = (TOP + BOTTOM) / 2
+    # A date under every nth bar: for a month of days, and for longer periods.
+    DATE_EVERY = (5, 15)
 
     bars: list[Bar]
     points: list[Point]
@@ -126,7 +130,7 @@ class DailyChart:
                     label,
                 )
             )
-        label_every = 5 if len(series) <= 31 else 15
+        label_every = cls.DATE_EVERY[0] if len(series) <= 31 else cls.DATE_EVERY[1]
         index_of = {day.date: index for index, day in enumerate(series)}
         first, last = series[0].date, series[-1].date
         total = sum(day.votes for day in series)
@@ -160,3 +164,18 @@ class DailyChart:
             "who found it useful (right axis, 0 to 100%). Dashed lines: a new version of the "
             "text. " + ngettext("%d vote in all.", "%d votes in all.", total) % total,
         )
+
+
+class NarrowChart(DailyChart):
+    """The same chart drawn for a phone: about as many units wide as the screen has pixels,
+    so an 11 px label is still about 11 px, with fewer dates under the bars."""
+
+    WIDTH = 320
+    HEIGHT = 230
+    LEFT = 34
+    RIGHT = 282
+    TOP = 34
+    BOTTOM = 204
+    CENTRE_X = (LEFT + RIGHT) / 2
+    CENTRE_Y = (TOP + BOTTOM) / 2
+    DATE_EVERY = (10, 30)

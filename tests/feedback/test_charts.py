@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from feedback.charts import DailyChart, Tick, _nice_step
+from feedback.charts import DailyChart, NarrowChart, Tick, _nice_step
 from feedback.stats import Day, VersionChange
 
 LAST_DAY = datetime.date(2026, 11, 26)  # a Thursday
@@ -140,3 +140,15 @@ def test_title_and_description_name_the_period_and_the_total():
     assert chart.description.endswith("3 votes in all.")
     assert "Bars: votes per day (left axis)." in chart.description
     assert DailyChart.build(series((1, 1)), []).description.endswith("1 vote in all.")
+
+
+@pytest.mark.parametrize("days", [30, 90])
+def test_phone_layout_is_drawn_about_as_wide_as_a_phone(days):
+    """The phone's chart is about 320 units wide, so its labels shrink little, with few dates."""
+    chart = NarrowChart.build(quiet_days(days), [])
+    assert chart.WIDTH <= 360 and len(chart.bars) == days
+    assert len(chart.date_ticks) <= 4
+    for bar in chart.bars:
+        assert bar.x >= NarrowChart.LEFT and bar.x + bar.width <= NarrowChart.RIGHT
+    for tick in chart.date_ticks:
+        assert tick.y < chart.HEIGHT
