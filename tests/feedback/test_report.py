@@ -146,7 +146,9 @@ def test_report_for_one_explainer(admin_client):
     counts = {row.value: row.count for row in response.context["reasons"]}
     assert counts[Reason.TOO_LONG] == 2
     assert "Feedback report: Mine" in response.text
-    assert re.search(r'<tr class="fb-selected">\s*<td class="num">\d+</td>\s*<th', response.text)
+    assert re.search(
+        r'<tr class="fb-selected">\s*<td class="num" data-label="#">\d+</td>\s*<th', response.text
+    )
 
 
 @pytest.mark.parametrize("explainer", ["999999", "abc", "-1", "1.5", "9" * 40])
