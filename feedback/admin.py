@@ -9,12 +9,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from explainers.admin import ExplainerAdmin
+from explainers.admin import ExplainerAdmin, short_time
 from explainers.models import Explainer
 from newsroom.admin import ReadOnlyModelAdmin
 
@@ -117,7 +115,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="time", ordering="created_at")
     def voted_at(self, obj):
-        return date_format(timezone.localtime(obj.created_at), "DATETIME_FORMAT")
+        return short_time(obj.created_at)
 
     @admin.display(description="explainer", ordering="explainer__headline")
     def explainer_headline(self, obj):

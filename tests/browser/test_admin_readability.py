@@ -102,3 +102,27 @@ def test_explainer_list_and_revisions_screens(live_server, browser, screenshot, 
     assert page.locator(".diff-table ins", has_text="Friday.").is_visible()
     screenshot(page, f"staff-revisions-{width}")
     context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_audit_log_columns_wrap_instead_of_clipping(live_server, browser, screenshot, width):
+    """The audit log's long objects and addresses wrap: no column hides behind a scroll."""
+    from audit.models import AuditEvent
+    from tests.browser.test_admin_fit import OVERFLOW
+
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    for n in range(3):
+        AuditEvent.objects.create(
+            actor_name="a.very.long.username.from.the.newsroom.directory@example.com",
+            action=AuditEvent.Action.values[n],
+            object_type="explainers.explainer",
+            object_id=str(n),
+            object_repr="Leaders meet in Geneva to discuss what comes after the talks " * 3,
+            ip_address="2001:db8:85a3:1234:5678:8a2e:370:7334",
+        )
+    context, page = log_in(browser, live_server, "root", width)
+    page.goto(f"{live_server.url}/admin/audit/auditevent/")
+    overflow = page.evaluate(OVERFLOW)
+    screenshot(page, f"staff-audit-log-{width}")
+    context.close()
+    assert overflow == []

@@ -35,7 +35,7 @@ def test_admin_pages_write_dates_one_way(admin_client):
     boss = editor("boss")
     explainer = ExplainerFactory(published=True)
     services.notice_add(explainer=explainer, user=boss, kind=Notice.Kind.CORRECTION, text="Fix.")
-    rate(explainer, useful=2, not_useful=1, reason="out-of-date")
+    (rating,) = rate(explainer, not_useful=1, reason="out-of-date")
     change = f"/admin/explainers/explainer/{explainer.pk}"
     expected = date_format(timezone.localtime(explainer.published_at), "DATETIME_FORMAT")
     for path in (
@@ -51,3 +51,5 @@ def test_admin_pages_write_dates_one_way(admin_client):
         html = admin_client.get(path).text
         assert not [p.pattern for p in OTHER_FORMATS if p.search(html)], path
     assert expected in admin_client.get("/admin/explainers/explainer/").text
+    voted = date_format(timezone.localtime(rating.created_at), "DATETIME_FORMAT")
+    assert f">{voted}</a>" in admin_client.get("/admin/feedback/rating/").text
