@@ -70,7 +70,7 @@ def test_report_chart_labels_stay_readable(live_server, browser, screenshot, rat
 
 @pytest.mark.parametrize("width", [1280, 320])
 def test_admin_403_is_an_admin_page(live_server, browser, screenshot, width):
-    """A refused page shows the admin's header and breadcrumbs and a way back, at any width."""
+    """A refused page shows the admin's header, breadcrumbs and a way back; axe finds nothing."""
     analyst("ana")
     explainer = ExplainerFactory(headline="Talks in Geneva")
     context, page = log_in(browser, live_server, "ana", width)
@@ -79,7 +79,12 @@ def test_admin_403_is_an_admin_page(live_server, browser, screenshot, width):
     assert page.locator("#site-name").is_visible() and page.locator(".breadcrumbs").is_visible()
     assert page.get_by_role("link", name="Back to “Talks in Geneva”").is_visible()
     screenshot(page, f"staff-admin-403-{width}")
+    from axe_playwright_python.sync_playwright import Axe
+
+    wcag = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]}}
+    violations = [v["id"] for v in Axe().run(page, options=wcag).response["violations"]]
     context.close()
+    assert violations == []
 
 
 @pytest.mark.parametrize("width", [1280, 320])
