@@ -7,6 +7,7 @@ days new versions appeared (``stats.version_changes``); nothing touches the data
 import math
 from dataclasses import dataclass
 
+from django.utils import formats
 from django.utils.dateformat import format as date_format
 from django.utils.translation import ngettext
 
@@ -113,7 +114,7 @@ class DailyChart:
         bars, points = [], []
         for index, day in enumerate(series):
             label = (
-                date_format(day.date, "D j M")
+                formats.date_format(day.date, "DATE_FORMAT")
                 + ": "
                 + ngettext("%d vote", "%d votes", day.votes) % day.votes
             )
@@ -152,7 +153,8 @@ class DailyChart:
                 Marker(
                     centre(index_of[change.date]),
                     f"v{change.version}",
-                    f"Version {change.version} first saved on " + date_format(change.date, "j F Y"),
+                    f"Version {change.version} first saved on "
+                    + formats.date_format(change.date, "DATE_FORMAT"),
                 )
                 for change in changes
                 if change.date in index_of

@@ -84,12 +84,12 @@ def test_line_is_empty_without_votes():
 
 
 def test_bar_titles_say_the_day_the_votes_and_the_share():
-    """Each bar's title reads the date, the votes (singular or plural) and the share."""
+    """Each bar's title reads the date (DATE_FORMAT), the votes (singular or plural), the share."""
     chart = DailyChart.build(series((1, 1), (0, 0), (5, 4)), [])
     assert [bar.label for bar in chart.bars] == [
-        "Tue 24 Nov: 1 vote, 100% found it useful",
-        "Wed 25 Nov: 0 votes",
-        "Thu 26 Nov: 5 votes, 80% found it useful",
+        "24 Nov 2026: 1 vote, 100% found it useful",
+        "25 Nov 2026: 0 votes",
+        "26 Nov 2026: 5 votes, 80% found it useful",
     ]
 
 
@@ -123,7 +123,7 @@ def test_markers_stand_on_the_day_a_version_appeared():
     bar = chart.bars[index]
     (marker,) = chart.markers
     assert marker.x == pytest.approx(bar.x + bar.width / 2, abs=0.1)
-    assert (marker.label, marker.title) == ("v2", "Version 2 first saved on 20 November 2026")
+    assert (marker.label, marker.title) == ("v2", "Version 2 first saved on 20 Nov 2026")
 
 
 def test_versions_outside_the_days_are_not_marked():
