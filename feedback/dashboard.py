@@ -34,7 +34,7 @@ def _half(user, *, best: bool):
     """This week's explainers in the better (``best``) or the worse half of the ranking.
 
     The explainers with enough votes for a lower bound are ranked once, best first (lower
-    bound, then more votes, then age); the first ``n // 2`` are "most useful", the last
+    bound, then more votes, then the older); the first ``n // 2`` are "most useful", the last
     ``n // 2`` "least useful", and with an odd count the one in the middle is in neither.
     So no explainer is both, and one explainer alone (or a few votes on every one) is not
     called the best and the worst at once. Explainers with too few votes are in neither:

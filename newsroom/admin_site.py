@@ -120,7 +120,6 @@ class NewsroomAdminSite(admin.AdminSite):
         context = {
             **self.each_context(request),
             "title": "You may not open this page",
-            "model_admin": model_admin,
             "opts": model_admin.opts if model_admin else None,
             "lacks": lacks,
             "reason": str(exception) if exception and str(exception) else "",
