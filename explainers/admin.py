@@ -5,9 +5,10 @@ from django.db.models import Q
 from django.http import HttpResponseBadRequest
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from newsroom.admin import ReadOnlyModelAdmin
+from newsroom.admin import ReadOnlyModelAdmin, person
 
 from . import admin_views, images, renditions, services, workflow
 from .dashboard import QUEUES
@@ -18,12 +19,10 @@ Status = Explainer.Status
 
 
 def short_time(value) -> str:
-    """A compact local time for list columns: "26 Nov 14:05", with the year when not this one."""
+    """A local date and time in the admin's one format (DATETIME_FORMAT)."""
     if not value:
         return "-"
-    value = timezone.localtime(value)
-    layout = "%d %b %H:%M" if value.year == timezone.localdate().year else "%d %b %Y"
-    return value.strftime(layout)
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 @admin.register(Topic)
@@ -61,7 +60,13 @@ class NoticeAdmin(ReadOnlyModelAdmin):
     list_filter = ("kind", ("hidden_at", admin.EmptyFieldListFilter))
     list_select_related = ("explainer", "created_by")
     search_fields = ("text", "explainer__headline")
-    readonly_fields = [field.name for field in Notice._meta.fields]
+    readonly_fields = [
+        {"created_by": "created_by_name", "hidden_by": "hidden_by_name"}.get(field.name, field.name)
+        for field in Notice._meta.fields
+    ]
+    exclude = ("created_by", "hidden_by")
+    created_by_name = person("created_by", "added by")
+    hidden_by_name = person("hidden_by", "hidden by")
 
 
 class QueueFilter(admin.SimpleListFilter):
@@ -103,9 +108,9 @@ class ExplainerAdmin(admin.ModelAdmin):
         "image_facts",
         "focal_point",
         "created_at",
-        "created_by",
+        "created_by_name",
         "updated_at",
-        "updated_by",
+        "updated_by_name",
     )
     inlines = (SourceInline,)
     actions = ("submit_selected", "publish_selected", "unpublish_selected", "archive_selected")
@@ -143,8 +148,8 @@ class ExplainerAdmin(admin.ModelAdmin):
                 "fields": (
                     "state",
                     ("published_at", "expires_at"),
-                    ("created_at", "created_by"),
-                    ("updated_at", "updated_by"),
+                    ("created_at", "created_by_name"),
+                    ("updated_at", "updated_by_name"),
                 ),
                 "description": "Publishing happens through the Workflow panel above, so every "
                 "step is checked and recorded.",
@@ -157,6 +162,9 @@ class ExplainerAdmin(admin.ModelAdmin):
         # Static files, as the Content-Security-Policy requires: the focal-point picker, the
         # question before leaving unsaved edits, and the one before a step that warns.
         js = ("js/admin-focal-point.js", "js/admin-unsaved-changes.js", "js/admin-workflow.js")
+
+    created_by_name = person("created_by", "created by")
+    updated_by_name = person("updated_by", "updated by")
 
     @admin.display(description="status", ordering="status")
     def state(self, obj):
@@ -173,9 +181,12 @@ class ExplainerAdmin(admin.ModelAdmin):
             return "Expired"
         return label
 
-    @admin.display(description="AI", boolean=True, ordering="ai_generated")
+    @admin.display(description="text", ordering="ai_generated")
     def ai(self, obj):
-        return obj.ai_generated
+        # Words, not a green tick or a red cross: who drafted the text is a fact, not a verdict.
+        if obj.ai_generated:
+            return format_html('<span class="origin-badge origin-ai">{}</span>', "AI-drafted")
+        return format_html('<span class="origin-badge origin-human">{}</span>', "Human-written")
 
     @admin.display(description="published", ordering="published_at")
     def published(self, obj):

@@ -159,6 +159,23 @@ def confirm_step_page(model_admin, request, explainer: Explainer, form: StepForm
     )
 
 
+def default_pair(revisions: list, live) -> list | None:
+    """What the revisions page compares first: the latest change against what readers see.
+
+    ``revisions`` is newest first. The latest revision is compared with the live one, or,
+    when there is none or the latest is the live version itself (a step such as publishing
+    saves a revision without changing the text), with the newest revision of an earlier
+    version: never a version with itself.
+    """
+    if not revisions:
+        return None
+    latest = revisions[0]
+    if live is not None and live.version != latest.version:
+        return [live, latest]
+    earlier = next((r for r in revisions if r.version != latest.version), None)
+    return [earlier, latest] if earlier else None
+
+
 def revisions_view(model_admin, request, object_id):
     """Every saved revision; pick any two to compare them field by field."""
     explainer = get_explainer(model_admin, request, object_id)
@@ -172,10 +189,11 @@ def revisions_view(model_admin, request, object_id):
         b = by_id.get(int(request.GET.get("b", 0)))
     except ValueError:
         a = b = None
+    live = by_id.get(explainer.public_revision.history_id) if explainer.live_revision_id else None
     if a and b:
         pair = sorted((a, b), key=lambda r: r.history_date)
-    elif len(revisions) >= 2 and "a" not in request.GET:
-        pair = [revisions[1], revisions[0]]
+    elif "a" not in request.GET:
+        pair = default_pair(revisions, live)
     comparison = None
     if pair:
         old, new = pair
@@ -189,7 +207,7 @@ def revisions_view(model_admin, request, object_id):
         revisions=revisions,
         comparison=comparison,
         can_restore=workflow.allows(explainer, request.user, "restore"),
-        live_id=explainer.public_revision.history_id if explainer.live_revision_id else None,
+        live_id=live.history_id if live else None,
     )
 
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import Truncator
 
 from newsroom import dashboard
@@ -24,7 +25,8 @@ Action = WorkflowEvent.Action
 
 
 def short(value) -> str:
-    return timezone.localtime(value).strftime("%d %b %H:%M") if value else ""
+    """A local date and time in the admin's one format (DATETIME_FORMAT)."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
 
 
 def _last_event(field: str, action: str | None = None) -> Subquery:

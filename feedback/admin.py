@@ -9,17 +9,15 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from explainers.admin import ExplainerAdmin
+from explainers.admin import ExplainerAdmin, short_time
 from explainers.models import Explainer
 from newsroom.admin import ReadOnlyModelAdmin
 
 from . import stats
-from .charts import DailyChart
+from .charts import DailyChart, NarrowChart
 from .export_admin import export_selected_ratings, export_view
 from .models import Rating
 
@@ -117,7 +115,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="time", ordering="created_at")
     def voted_at(self, obj):
-        return date_format(timezone.localtime(obj.created_at), "j M Y, H:i")
+        return short_time(obj.created_at)
 
     @admin.display(description="explainer", ordering="explainer__headline")
     def explainer_headline(self, obj):
@@ -194,6 +192,7 @@ class RatingAdmin(ReadOnlyModelAdmin):
             "ranking": [RankedExplainer.from_annotated(e) for e in stats.ranking(since=since)],
             "reasons": stats.reason_breakdown(since=since, explainer=explainer),
             "chart": DailyChart.build(series, changes),
+            "narrow_chart": NarrowChart.build(series, changes),
             "series": series,
         }
         return TemplateResponse(request, "admin/feedback/report.html", context)

@@ -7,6 +7,7 @@ days new versions appeared (``stats.version_changes``); nothing touches the data
 import math
 from dataclasses import dataclass
 
+from django.utils import formats
 from django.utils.dateformat import format as date_format
 from django.utils.translation import ngettext
 
@@ -62,7 +63,9 @@ class DailyChart:
     """Where everything goes in the report's SVG chart: bars for the daily votes (left
     axis), a line for the daily useful share (right axis, 0–100%), new versions marked.
 
-    Coordinates are in the SVG's own units; the template only draws them.
+    Coordinates are in the SVG's own units; the template only draws them. The SVG scales to
+    its container, labels with it: this layout is for a laptop's width, ``NarrowChart`` for
+    a phone's, so the labels stay near their CSS size on both.
     """
 
     WIDTH = 760
@@ -73,6 +76,8 @@ class DailyChart:
     BOTTOM = 236
     CENTRE_X = (LEFT + RIGHT) / 2
     CENTRE_Y = (TOP + BOTTOM) / 2
+    # A date under every nth bar: for a month of days, and for longer periods.
+    DATE_EVERY = (5, 15)
 
     bars: list[Bar]
     points: list[Point]
@@ -109,7 +114,7 @@ class DailyChart:
         bars, points = [], []
         for index, day in enumerate(series):
             label = (
-                date_format(day.date, "D j M")
+                formats.date_format(day.date, "DATE_FORMAT")
                 + ": "
                 + ngettext("%d vote", "%d votes", day.votes) % day.votes
             )
@@ -126,7 +131,7 @@ class DailyChart:
                     label,
                 )
             )
-        label_every = 5 if len(series) <= 31 else 15
+        label_every = cls.DATE_EVERY[0] if len(series) <= 31 else cls.DATE_EVERY[1]
         index_of = {day.date: index for index, day in enumerate(series)}
         first, last = series[0].date, series[-1].date
         total = sum(day.votes for day in series)
@@ -148,7 +153,8 @@ class DailyChart:
                 Marker(
                     centre(index_of[change.date]),
                     f"v{change.version}",
-                    f"Version {change.version} first saved on " + date_format(change.date, "j F Y"),
+                    f"Version {change.version} first saved on "
+                    + formats.date_format(change.date, "DATE_FORMAT"),
                 )
                 for change in changes
                 if change.date in index_of
@@ -160,3 +166,18 @@ class DailyChart:
             "who found it useful (right axis, 0 to 100%). Dashed lines: a new version of the "
             "text. " + ngettext("%d vote in all.", "%d votes in all.", total) % total,
         )
+
+
+class NarrowChart(DailyChart):
+    """The same chart drawn for a phone: about as many units wide as the screen has pixels,
+    so an 11 px label is still about 11 px, with fewer dates under the bars."""
+
+    WIDTH = 320
+    HEIGHT = 230
+    LEFT = 34
+    RIGHT = 282
+    TOP = 34
+    BOTTOM = 204
+    CENTRE_X = (LEFT + RIGHT) / 2
+    CENTRE_Y = (TOP + BOTTOM) / 2
+    DATE_EVERY = (10, 30)

@@ -3,17 +3,18 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, FloatField, Func, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import Count, F, FloatField, Func, OuterRef, Q, Window
+from django.db.models.functions import Cast, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from explainers.dashboard import short
 from explainers.models import Explainer
 from newsroom import dashboard
 
 from .models import Rating
-from .stats import NullsLast, format_percent, rating_count, with_feedback_stats
+from .stats import format_percent, rating_count, with_feedback_stats
 
 
 def analyses(user) -> bool:
@@ -24,19 +25,46 @@ def _change_url(explainer) -> str:
     return reverse("admin:explainers_explainer_change", args=[explainer.pk])
 
 
-def _this_week(user):
+def _this_week():
     since = timezone.now() - timedelta(days=7)
     return with_feedback_stats(Explainer.objects.filter(published_at__gte=since), since=since)
 
 
+def _half(user, *, best: bool):
+    """This week's explainers in the better (``best``) or the worse half of the ranking.
+
+    The explainers with enough votes for a lower bound are ranked once, best first (lower
+    bound, then more votes, then the older); the first ``n // 2`` are "most useful", the last
+    ``n // 2`` "least useful", and with an odd count the one in the middle is in neither.
+    So no explainer is both, and one explainer alone (or a few votes on every one) is not
+    called the best and the worst at once. Explainers with too few votes are in neither:
+    the feedback report lists them. One query: the ranking is a subquery.
+    """
+    ranked = (
+        _this_week()
+        .filter(wilson_lower_bound__isnull=False)
+        .annotate(
+            position=Window(
+                RowNumber(), order_by=(F("wilson_lower_bound").desc(), F("votes").desc(), "pk")
+            ),
+            rated=Window(Count("pk")),
+        )
+    )
+    if best:
+        half = ranked.filter(position__lte=F("rated") / 2)
+        order = (F("wilson_lower_bound").desc(), "-votes", "pk")
+    else:
+        half = ranked.filter(position__gt=F("rated") - F("rated") / 2)
+        order = (F("wilson_lower_bound").asc(), "votes", "-pk")
+    return _this_week().filter(pk__in=half.values("pk")).order_by(*order)
+
+
 def _ranked(explainer) -> dashboard.Item:
-    share = format_percent(explainer.wilson_lower_bound, explainer.votes) or "no votes"
+    share = format_percent(explainer.wilson_lower_bound, explainer.votes)
     return dashboard.Item(
         label=explainer.headline,
         url=_change_url(explainer),
-        meta=f"lower bound {share}, {explainer.votes} votes"
-        if explainer.wilson_lower_bound is not None
-        else f"{share} ({explainer.votes} votes)",
+        meta=f"lower bound {share}, {explainer.votes} votes",
     )
 
 
@@ -44,17 +72,17 @@ def _report_url() -> str:
     return reverse("admin:feedback_rating_report")
 
 
+RANKING_EMPTY = "Fewer than two explainers published this week have enough votes to compare yet."
+
 dashboard.register(
     dashboard.Panel(
         key="feedback:best",
         title="Most useful this week",
         audience=analyses,
-        rows=lambda user: _this_week(user).order_by(
-            NullsLast("wilson_lower_bound").desc(), "-votes", "pk"
-        ),
+        rows=lambda user: _half(user, best=True),
         describe=_ranked,
         link=_report_url,
-        empty="Nothing was published this week.",
+        empty=RANKING_EMPTY,
     )
 )
 dashboard.register(
@@ -62,12 +90,10 @@ dashboard.register(
         key="feedback:worst",
         title="Least useful this week",
         audience=analyses,
-        rows=lambda user: _this_week(user).order_by(
-            NullsLast("wilson_lower_bound").asc(), "-votes", "pk"
-        ),
+        rows=lambda user: _half(user, best=False),
         describe=_ranked,
         link=_report_url,
-        empty="Nothing was published this week.",
+        empty=RANKING_EMPTY,
     )
 )
 
@@ -134,7 +160,7 @@ dashboard.register(
                 part
                 for part in (
                     r.get_reason_display(),
-                    timezone.localtime(r.created_at).strftime("%d %b %H:%M"),
+                    short(r.created_at),
                 )
                 if part
             ),

@@ -5,14 +5,19 @@
   is not required to have one (``accounts.two_factor_state``).
 - Someone required to use two-factor authentication who has not set it up is sent to set it
   up, and may do nothing else in the admin (but log out) until they have.
+- A page staff may not open answers 403 inside the admin (``permission_denied``), saying what
+  their role lacks, with the way back, rather than with the public site's error page.
 """
 
 from functools import update_wrapper
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
@@ -20,6 +25,24 @@ from . import account_views, accounts
 from .account_forms import StaffLoginForm
 
 TwoFactor = accounts.TwoFactor
+
+# The last part of an admin page's URL name, as what the person tried to do to the model.
+DENIED_ACTIONS = {
+    "changelist": "see the list of",
+    "add": "add",
+    "change": "change",
+    "delete": "delete",
+    "history": "see the history of",
+    "export": "export",
+    "report": "see the report on",
+    "revisions": "see the revisions of",
+    "restore": "restore old revisions of",
+    "transition": "take this workflow step on",
+    "notices": "manage the notices on",
+    "preview_links": "share previews of",
+    "preview": "preview",
+    "import": "import",
+}
 
 
 def must_enrol(request) -> bool:
@@ -69,6 +92,46 @@ class NewsroomAdminSite(admin.AdminSite):
             return view(self, request, *args, **kwargs)
 
         return csrf_protect(never_cache(update_wrapper(inner, view)))
+
+    def permission_denied(self, request, exception):
+        """The admin's own 403 page: what the person's role lacks, and links back."""
+        match = request.resolver_match
+        model_admin, action = None, ""
+        if match is not None and match.url_name:
+            for model, candidate in self._registry.items():
+                prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
+                if match.url_name.startswith(prefix):
+                    model_admin, action = candidate, match.url_name.removeprefix(prefix)
+                    break
+        lacks, obj, list_url, object_url = "", None, None, None
+        if model_admin is not None:
+            opts = model_admin.opts
+            info = f"admin:{opts.app_label}_{opts.model_name}"
+            lacks = f"{DENIED_ACTIONS.get(action, 'open this page of')} {opts.verbose_name_plural}"
+            if model_admin.has_view_or_change_permission(request):
+                list_url = reverse(f"{info}_changelist", current_app=self.name)
+            if match.kwargs.get("object_id"):
+                obj = model_admin.get_object(request, unquote(match.kwargs["object_id"]))
+            if obj is not None and model_admin.has_view_or_change_permission(request, obj):
+                object_url = reverse(f"{info}_change", args=[obj.pk], current_app=self.name)
+            else:
+                obj = None
+        roles = [group.name for group in request.user.groups.all()]
+        context = {
+            **self.each_context(request),
+            "title": "You may not open this page",
+            "opts": model_admin.opts if model_admin else None,
+            "lacks": lacks,
+            "reason": str(exception) if exception and str(exception) else "",
+            "roles": roles,
+            "original": obj,
+            "list_url": list_url,
+            "object_url": object_url,
+        }
+        response = TemplateResponse(request, "admin/403.html", context, status=403)
+        response.render()
+        add_never_cache_headers(response)
+        return response
 
     def get_urls(self):
         return [

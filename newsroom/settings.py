@@ -325,6 +325,12 @@ TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 # number and {% trans %} in a template skips the active-language lookups (a tenth of a card).
 USE_I18N = False
 USE_TZ = True
+# One date format across the admin (newsroom/formats/en/formats.py says why it is a module).
+FORMAT_MODULE_PATH = ["newsroom.formats"]
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y H:i"
+SHORT_DATE_FORMAT = DATE_FORMAT
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "static"))

@@ -10,6 +10,7 @@ from . import views
 
 # A database that cannot be reached is a 503 with Retry-After, wherever it fails.
 handler500 = "newsroom.db_router.server_error"
+handler403 = "newsroom.views.permission_denied"
 
 admin.site.site_header = "Newsroom"
 admin.site.site_title = "Newsroom admin"

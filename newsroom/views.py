@@ -1,9 +1,12 @@
-"""Site-wide files browsers and crawlers ask for: the web app manifest and robots.txt."""
+"""Site-wide files browsers and crawlers ask for (the web app manifest and robots.txt), and
+the 403 page."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
+from django.views import defaults
 
 from newsroom.site import absolute_url
 
@@ -47,3 +50,13 @@ def robots_txt(request):
         "",
     ]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def permission_denied(request, exception):
+    """Staff refused a page of the admin get the admin's 403 page; everyone else the site's."""
+    match = request.resolver_match
+    user = getattr(request, "user", None)
+    in_admin = match is not None and admin.site.name in match.namespaces
+    if in_admin and user is not None and user.is_active and user.is_staff:
+        return admin.site.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception)

@@ -41,10 +41,28 @@ def editor(username: str = "editor"):
     return user
 
 
+ANALYSTS = [
+    *importlib.import_module("feedback.migrations.0002_analysts_group").PERMISSIONS,
+    *(
+        ("explainers", codename)
+        for codename in importlib.import_module(
+            "feedback.migrations.0004_analysts_read_editorial_record"
+        ).EDITORIAL_RECORD
+    ),
+]
+
+
 def analyst(username: str = "analyst"):
-    """A member of the Analysts group, as the feedback migrations define it."""
+    """A member of the Analysts group, as the feedback migrations define it (rebuilt after a
+    transactional test's flush)."""
     user = UserFactory(username=username, is_staff=True)
-    user.groups.add(Group.objects.get(name="Analysts"))
+    group, created = Group.objects.get_or_create(name="Analysts")
+    if created:
+        group.permissions.set(
+            Permission.objects.get(content_type__app_label=app, codename=codename)
+            for app, codename in ANALYSTS
+        )
+    user.groups.add(group)
     return user
 
 

@@ -59,6 +59,16 @@ def test_changelist_filters_by_status_and_ai(admin_client):
     assert list(response.context["cl"].result_list) == [ai_draft]
 
 
+def test_changelist_names_who_drafted_the_text(admin_client):
+    """The list says "AI-drafted" or "Human-written" in a neutral badge, not a tick or a cross."""
+    ExplainerFactory(ai_generated=True)
+    ExplainerFactory(ai_generated=False)
+    html = admin_client.get(CHANGELIST).text
+    assert html.count('class="origin-badge origin-ai">AI-drafted<') == 1
+    assert html.count('class="origin-badge origin-human">Human-written<') == 1
+    assert "icon-yes.svg" not in html and "icon-no.svg" not in html
+
+
 def test_add_form_loads_in_reading_order(admin_client):
     """The add form shows the fieldsets in the order the reader sees the page."""
     html = admin_client.get(ADD).text

@@ -16,6 +16,7 @@ from tests.explainers.admin_client import (
     png,
     transition,
     url,
+    writer_edits,
 )
 from tests.factories import ExplainerFactory, UserFactory, editor, writer
 
@@ -440,3 +441,27 @@ def test_the_panel_does_not_offer_a_sign_off_there_is_nothing_to_sign():
     for explainer in (ExplainerFactory(), signed):
         html = client.get(url("change", explainer)).text
         assert "no AI-drafted text waiting" not in html
+
+
+def test_revisions_open_on_the_latest_change_against_the_live_version():
+    """Unasked, the page compares the newest version with the one readers see."""
+    explainer = ExplainerFactory(whats_next="Talks resume on Monday.", published=True)
+    writer_edits(explainer, whats_next="Talks resume on Friday.")
+    writer_edits(Explainer.objects.get(pk=explainer.pk), whats_next="Talks resume on Sunday.")
+    comparison = logged_in(editor()).get(url("revisions", explainer)).context["comparison"]
+    explainer.refresh_from_db()
+    assert comparison["old"].history_id == explainer.live_revision.history_id
+    assert (comparison["old"].version, comparison["new"].version) == (1, explainer.version)
+    assert comparison["rows"]
+
+
+def test_revisions_never_open_comparing_a_version_with_itself():
+    """When the latest revision is the live one, it is compared with the version before it."""
+    explainer = ExplainerFactory(whats_next="Talks resume on Monday.")
+    explainer.whats_next = "Talks resume on Friday."
+    explainer.save()
+    services.explainer_publish(explainer=explainer, user=editor())
+    response = logged_in(editor()).get(url("revisions", explainer))
+    comparison = response.context["comparison"]
+    assert comparison["old"].version < comparison["new"].version
+    assert "<del>Monday.</del><ins>Friday.</ins>" in response.text

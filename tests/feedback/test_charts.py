@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from feedback.charts import DailyChart, Tick, _nice_step
+from feedback.charts import DailyChart, NarrowChart, Tick, _nice_step
 from feedback.stats import Day, VersionChange
 
 LAST_DAY = datetime.date(2026, 11, 26)  # a Thursday
@@ -84,12 +84,12 @@ def test_line_is_empty_without_votes():
 
 
 def test_bar_titles_say_the_day_the_votes_and_the_share():
-    """Each bar's title reads the date, the votes (singular or plural) and the share."""
+    """Each bar's title reads the date (DATE_FORMAT), the votes (singular or plural), the share."""
     chart = DailyChart.build(series((1, 1), (0, 0), (5, 4)), [])
     assert [bar.label for bar in chart.bars] == [
-        "Tue 24 Nov: 1 vote, 100% found it useful",
-        "Wed 25 Nov: 0 votes",
-        "Thu 26 Nov: 5 votes, 80% found it useful",
+        "24 Nov 2026: 1 vote, 100% found it useful",
+        "25 Nov 2026: 0 votes",
+        "26 Nov 2026: 5 votes, 80% found it useful",
     ]
 
 
@@ -123,7 +123,7 @@ def test_markers_stand_on_the_day_a_version_appeared():
     bar = chart.bars[index]
     (marker,) = chart.markers
     assert marker.x == pytest.approx(bar.x + bar.width / 2, abs=0.1)
-    assert (marker.label, marker.title) == ("v2", "Version 2 first saved on 20 November 2026")
+    assert (marker.label, marker.title) == ("v2", "Version 2 first saved on 20 Nov 2026")
 
 
 def test_versions_outside_the_days_are_not_marked():
@@ -140,3 +140,15 @@ def test_title_and_description_name_the_period_and_the_total():
     assert chart.description.endswith("3 votes in all.")
     assert "Bars: votes per day (left axis)." in chart.description
     assert DailyChart.build(series((1, 1)), []).description.endswith("1 vote in all.")
+
+
+@pytest.mark.parametrize("days", [30, 90])
+def test_phone_layout_is_drawn_about_as_wide_as_a_phone(days):
+    """The phone's chart is about 320 units wide, so its labels shrink little, with few dates."""
+    chart = NarrowChart.build(quiet_days(days), [])
+    assert chart.WIDTH <= 360 and len(chart.bars) == days
+    assert len(chart.date_ticks) <= 4
+    for bar in chart.bars:
+        assert bar.x >= NarrowChart.LEFT and bar.x + bar.width <= NarrowChart.RIGHT
+    for tick in chart.date_ticks:
+        assert tick.y < chart.HEIGHT

@@ -70,11 +70,12 @@ def test_report_chart_is_accessible_inline_svg(admin_client, published_explainer
     """The chart is inline SVG with a title, a description and a label on every bar."""
     rate(published_explainer, useful=4, not_useful=1, days_ago=3)
     html = admin_client.get(REPORT).text
-    assert '<svg class="fb-chart"' in html
-    assert 'role="img" aria-labelledby="fb-chart-title fb-chart-desc"' in html
-    assert '<title id="fb-chart-title">Daily votes and useful share' in html
+    assert '<svg class="fb-chart fb-chart-wide"' in html
+    assert 'role="img" aria-labelledby="fb-chart-title-wide fb-chart-desc-wide"' in html
+    assert '<title id="fb-chart-title-wide">Daily votes and useful share' in html
     assert "5 votes, 80% found it useful</title>" in html
-    assert html.count('<rect class="fb-bar"') == 30 + 1  # 30 days and the legend's swatch
+    # 30 days in each of the two layouts, and the legend's swatch.
+    assert html.count('<rect class="fb-bar"') == 2 * 30 + 1
     assert "<script" not in html.split('<div id="content-main">')[1]
 
 
@@ -145,7 +146,9 @@ def test_report_for_one_explainer(admin_client):
     counts = {row.value: row.count for row in response.context["reasons"]}
     assert counts[Reason.TOO_LONG] == 2
     assert "Feedback report: Mine" in response.text
-    assert re.search(r'<tr class="fb-selected">\s*<td class="num">\d+</td>\s*<th', response.text)
+    assert re.search(
+        r'<tr class="fb-selected">\s*<td class="num" data-label="#">\d+</td>\s*<th', response.text
+    )
 
 
 @pytest.mark.parametrize("explainer", ["999999", "abc", "-1", "1.5", "9" * 40])

@@ -1,11 +1,13 @@
 """The site's own 400, 403, 404 and 500 pages."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.views import defaults
 
 from explainers import views as explainer_views
-from tests.factories import UserFactory
+from newsroom import views
+from tests.factories import ExplainerFactory, UserFactory, analyst
 
 SITE_HEADER = 'class="site-header"'
 
@@ -78,13 +80,39 @@ def test_content_length_that_is_not_a_number_is_a_400(settings):
 
 
 @pytest.mark.django_db
-def test_forbidden_admin_page_is_the_sites_403(client, production):
-    """Staff without the permission get the site's 403 page."""
+def test_forbidden_admin_page_is_the_admins_403(client, production):
+    """Staff refused an admin page get a 403 inside the admin, saying what they may not do."""
     client.force_login(UserFactory(is_staff=True))
     response = client.get("/admin/explainers/explainer/add/")
     assert response.status_code == 403
-    assert SITE_HEADER in response.text
-    assert "You may not open this page" in response.text
+    assert SITE_HEADER not in response.text
+    assert 'id="site-name"' in response.text and 'class="breadcrumbs"' in response.text
+    assert "may not add explainers" in response.text
+    assert 'href="/admin/"' in response.text
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_admin_403_names_the_role_and_links_back_to_the_object(client, production):
+    """An analyst refused a change page is told their role lacks it and led back to the object."""
+    explainer = ExplainerFactory(headline="Talks in Geneva")
+    client.force_login(analyst())
+    response = client.get(f"/admin/explainers/explainer/{explainer.pk}/delete/")
+    assert response.status_code == 403
+    assert "Your account (Analysts) may not delete explainers." in response.text
+    assert f'href="/admin/explainers/explainer/{explainer.pk}/change/"' in response.text
+    assert 'href="/admin/explainers/explainer/"' in response.text
+
+
+@pytest.mark.django_db
+def test_public_403_stays_the_sites_page(production):
+    """Outside the admin a 403 is still the public site's page."""
+    request = RequestFactory().get("/preview/nope/")
+    request.resolver_match = None
+    request.user = UserFactory(is_staff=True)
+    response = views.permission_denied(request, PermissionDenied())
+    assert response.status_code == 403
+    assert SITE_HEADER in response.content.decode()
 
 
 @pytest.mark.django_db
