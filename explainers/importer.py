@@ -28,7 +28,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -139,6 +139,41 @@ def _digest(headline: str, ai_generated: bool, sections: dict[str, list[str]]) -
 
 def parse_text(text: str) -> ParsedExplainer:
     """Parse one document; raise ``ParseError`` listing every problem found."""
+    reader = _LineReader()
+    for number, line in enumerate(_split_lines(text), 1):
+        reader.read(number, _clean(line))
+    if not reader.heading_lines:
+        # Reported alone: "missing" three times and "extra headline" for every line of text
+        # would bury the one thing to fix.
+        raise ParseError(
+            [
+                Problem(
+                    "No section headings found. What's Happening?, Why It's Important? and "
+                    "What's Next? must each be on a line of their own."
+                )
+            ]
+        )
+    problems = reader.problems + _section_problems(reader)
+    if problems:
+        problems.sort(key=lambda p: (p.line is None, p.line or 0))
+        raise ParseError(problems)
+
+    sections = reader.sections
+    headline, headline_problem = _headline(reader)
+    return ParsedExplainer(
+        headline=headline,
+        headline_derived=not reader.headline,
+        whats_happening="\n\n".join(sections["whats_happening"]),
+        why_its_important="\n\n".join(sections["why_its_important"]),
+        whats_next="\n\n".join(sections["whats_next"]),
+        ai_generated=reader.ai_generated,
+        digest=_digest(reader.headline, reader.ai_generated, sections),
+        headline_problem=headline_problem,
+    )
+
+
+def _split_lines(text: str) -> list[str]:
+    """The document's lines, numbered as editors number them; refuse what is not text."""
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise ParseError([Problem("The file is empty.")])
@@ -156,114 +191,108 @@ def parse_text(text: str) -> ParsedExplainer:
                 )
             ]
         )
+    return lines
 
-    problems: list[Problem] = []
-    headline = ""
+
+@dataclass
+class _LineReader:
+    """What a document's lines, read top to bottom, have said so far."""
+
+    headline: str = ""
     headline_line: int | None = None
-    ai_generated = False
-    sections: dict[str, list[str]] = {}
-    heading_lines: dict[str, int] = {}
+    ai_generated: bool = False
+    sections: dict[str, list[str]] = field(default_factory=dict)
+    heading_lines: dict[str, int] = field(default_factory=dict)
     current: str | None = None
+    problems: list[Problem] = field(default_factory=list)
 
-    for number, line in enumerate(lines, 1):
-        paragraph = _clean(line)
+    def read(self, number: int, paragraph: str) -> None:
+        """Take in line ``number``, already cleaned; blank lines say nothing."""
         if not paragraph:
-            continue
+            return
         key = _key(paragraph)
         if key == _AI_MARKER:
-            ai_generated = True
+            self.ai_generated = True
         elif key == _FURNITURE:
             pass
         elif key in _HEADING_KEYS:
-            name = _HEADING_KEYS[key]
-            if name in heading_lines:
-                problems.append(
-                    Problem(
-                        f"{_HEADINGS[name]} appears twice (first on line {heading_lines[name]}).",
-                        line=number,
-                        section=_HEADINGS[name],
-                    )
-                )
-                current = None
-            else:
-                heading_lines[name] = number
-                sections[name] = []
-                current = name
-        elif current is not None:
-            sections[current].append(paragraph)
-        elif heading_lines:
+            self._read_heading(number, _HEADING_KEYS[key])
+        elif self.current is not None:
+            self.sections[self.current].append(paragraph)
+        elif self.heading_lines:
             pass  # under a repeated heading, already reported; don't pad the first one
         elif key == _LEAD_IN:
             pass
-        elif headline_line is None:
-            headline, headline_line = paragraph, number
-            if len(headline) > HEADLINE_MAX_LENGTH:
-                problems.append(
-                    Problem(
-                        f"The headline is {len(headline)} characters long; "
-                        f"the limit is {HEADLINE_MAX_LENGTH}.",
-                        line=number,
-                    )
-                )
         else:
-            problems.append(
+            self._read_headline(number, paragraph)
+
+    def _read_heading(self, number: int, name: str) -> None:
+        if name in self.heading_lines:
+            self.problems.append(
+                Problem(
+                    f"{_HEADINGS[name]} appears twice (first on line {self.heading_lines[name]}).",
+                    line=number,
+                    section=_HEADINGS[name],
+                )
+            )
+            self.current = None
+        else:
+            self.heading_lines[name] = number
+            self.sections[name] = []
+            self.current = name
+
+    def _read_headline(self, number: int, paragraph: str) -> None:
+        """A line of text before the first heading: the headline, if it is the only one."""
+        if self.headline_line is not None:
+            self.problems.append(
                 Problem(
                     "Only one line, the headline, may come before the first heading; "
-                    f"the headline is on line {headline_line}.",
+                    f"the headline is on line {self.headline_line}.",
+                    line=number,
+                )
+            )
+            return
+        self.headline, self.headline_line = paragraph, number
+        if len(paragraph) > HEADLINE_MAX_LENGTH:
+            self.problems.append(
+                Problem(
+                    f"The headline is {len(paragraph)} characters long; "
+                    f"the limit is {HEADLINE_MAX_LENGTH}.",
                     line=number,
                 )
             )
 
-    if not heading_lines:
-        # Reported alone: "missing" three times and "extra headline" for every line of text
-        # would bury the one thing to fix.
-        raise ParseError(
-            [
-                Problem(
-                    "No section headings found. What's Happening?, Why It's Important? and "
-                    "What's Next? must each be on a line of their own."
-                )
-            ]
-        )
 
+def _section_problems(reader: _LineReader) -> list[Problem]:
+    """Each section missing, or found with no text under it."""
+    problems = []
     for name, heading, _ in SECTIONS:
-        if name not in heading_lines:
+        if name not in reader.heading_lines:
             problems.append(Problem(f"{heading} is missing.", section=heading))
-        elif not sections[name]:
+        elif not reader.sections[name]:
             problems.append(
                 Problem(
-                    f"{heading} has no text under it.", line=heading_lines[name], section=heading
+                    f"{heading} has no text under it.",
+                    line=reader.heading_lines[name],
+                    section=heading,
                 )
             )
-    if problems:
-        problems.sort(key=lambda p: (p.line is None, p.line or 0))
-        raise ParseError(problems)
+    return problems
 
-    digest = _digest(headline, ai_generated, sections)
-    headline_derived = not headline
-    headline_problem = None
-    if headline_derived:
-        first = first_sentence(sections["whats_happening"][0])
-        if len(first) <= DERIVED_HEADLINE_LENGTH:
-            headline = first
-        else:
-            headline = HEADLINE_PLACEHOLDER
-            headline_problem = Problem(
-                f"No headline: the first sentence of What's Happening? is {len(first)} "
-                f"characters, too long for one ({DERIVED_HEADLINE_LENGTH} at most), so the "
-                "explainer needs a headline before it can be published. Write it on a line "
-                "of its own above this heading, or in the admin.",
-                line=min(heading_lines.values()),
-            )
-    return ParsedExplainer(
-        headline=headline,
-        headline_derived=headline_derived,
-        whats_happening="\n\n".join(sections["whats_happening"]),
-        why_its_important="\n\n".join(sections["why_its_important"]),
-        whats_next="\n\n".join(sections["whats_next"]),
-        ai_generated=ai_generated,
-        digest=digest,
-        headline_problem=headline_problem,
+
+def _headline(reader: _LineReader) -> tuple[str, Problem | None]:
+    """The headline written, else the first sentence if it fits, else the placeholder and why."""
+    if reader.headline:
+        return reader.headline, None
+    first = first_sentence(reader.sections["whats_happening"][0])
+    if len(first) <= DERIVED_HEADLINE_LENGTH:
+        return first, None
+    return HEADLINE_PLACEHOLDER, Problem(
+        f"No headline: the first sentence of What's Happening? is {len(first)} "
+        f"characters, too long for one ({DERIVED_HEADLINE_LENGTH} at most), so the "
+        "explainer needs a headline before it can be published. Write it on a line "
+        "of its own above this heading, or in the admin.",
+        line=min(reader.heading_lines.values()),
     )
 
 

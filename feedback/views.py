@@ -133,6 +133,29 @@ def read_form(request):
 @never_cache
 def vote(request, slug):
     """Record a reader's answer to "Do you find this article useful?"."""
+    if refused := refusal(request, slug):
+        return refused
+    data, problem = read_form(request)
+    if problem:
+        return error_response(request, *problem)
+    try:
+        target = votable(slug)
+    except DatabaseError:
+        return unavailable_response(request, back_url=page_url(slug))
+    if target is None:
+        return error_response(request, 404, "There is no published explainer at this address.")
+    form = VoteForm(data)
+    if not form.is_valid():
+        return invalid_vote_response(request, slug, data, form)
+    token = reader_token(request)
+    # Bots fill the hidden field; they get the reader's answer and nothing is stored.
+    if not data.get(HONEYPOT_FIELD) and (failed := record_vote(request, slug, target, form, token)):
+        return failed
+    return thanks_response(request, slug, form, token)
+
+
+def refusal(request, slug: str) -> HttpResponse | None:
+    """Why the post is refused before its body is read: wrong method, other site, too many."""
     if request.method != "POST":
         response = error_response(request, 405, "Votes are sent with POST.")
         response["Allow"] = "POST"
@@ -159,49 +182,55 @@ def vote(request, slug):
         )
         response["Retry-After"] = str(guards.parse_rate(settings.FEEDBACK_RATE_LIMIT)[1])
         return response
-    data, problem = read_form(request)
-    if problem:
-        return error_response(request, *problem)
-    try:
-        target = votable(slug)
-    except DatabaseError:
-        return unavailable_response(request, back_url=page_url(slug))
-    if target is None:
-        return error_response(request, 404, "There is no published explainer at this address.")
-    explainer_id, version = target
-    form = VoteForm(data)
-    if not form.is_valid():
-        message = " ".join(error for errors in form.errors.values() for error in errors)
-        followup = None
-        if not wants_json(request) and "useful" not in form.errors:
-            # The vote was readable, the rest was not: let the reader put it right.
-            vote_url = reverse("feedback:vote", args=[slug])
-            followup = FollowUpForm(data, vote=form.cleaned_data["useful"], action=vote_url)
-            # The page shows the error summary itself, above its heading, as GOV.UK does.
-            followup.helper.form_show_errors = False
-        return error_response(request, 400, message, back_url=page_url(slug), form=followup)
+    return None
 
+
+def invalid_vote_response(request, slug: str, data, form: VoteForm) -> HttpResponse:
+    """400 with the form's errors; a readable vote with a bad follow-up gets its form back."""
+    message = " ".join(error for errors in form.errors.values() for error in errors)
+    followup = None
+    if not wants_json(request) and "useful" not in form.errors:
+        # The vote was readable, the rest was not: let the reader put it right.
+        vote_url = reverse("feedback:vote", args=[slug])
+        followup = FollowUpForm(data, vote=form.cleaned_data["useful"], action=vote_url)
+        # The page shows the error summary itself, above its heading, as GOV.UK does.
+        followup.helper.form_show_errors = False
+    return error_response(request, 400, message, back_url=page_url(slug), form=followup)
+
+
+def reader_token(request) -> str:
+    """The reader's token from their cookie, or a new one when it is missing or malformed."""
     token = request.COOKIES.get(settings.FEEDBACK_COOKIE_NAME, "")
     if len(token) != READER_TOKEN_LENGTH or not token.isalnum():
         token = new_reader_token()
-    useful = form.cleaned_data["useful"] == "yes"
+    return token
+
+
+def record_vote(
+    request, slug: str, target: tuple[int, int], form: VoteForm, token: str
+) -> HttpResponse | None:
+    """Store the vote; the error to answer with when it cannot be, else None."""
+    explainer_id, version = target
+    try:
+        rating_record(
+            explainer_id=explainer_id,
+            explainer_version=version,
+            reader_token=token,
+            useful=form.cleaned_data["useful"] == "yes",
+            reason=form.cleaned_data["reason"],
+            comment=form.cleaned_data["comment"],
+        )
+    except IntegrityError:
+        # Deleted since it was cached as votable: as gone as any other unknown address.
+        return error_response(request, 404, "There is no published explainer at this address.")
+    except DatabaseError:
+        return unavailable_response(request, back_url=page_url(slug))
+    return None
+
+
+def thanks_response(request, slug: str, form: VoteForm, token: str) -> HttpResponse:
+    """The reader's answer (JSON, or a 303 back to the page) carrying their token's cookie."""
     follow_up = bool(form.cleaned_data["reason"] or form.cleaned_data["comment"])
-    # Bots fill the hidden field; they get the reader's answer and nothing is stored.
-    if not data.get(HONEYPOT_FIELD):
-        try:
-            rating_record(
-                explainer_id=explainer_id,
-                explainer_version=version,
-                reader_token=token,
-                useful=useful,
-                reason=form.cleaned_data["reason"],
-                comment=form.cleaned_data["comment"],
-            )
-        except IntegrityError:
-            # Deleted since it was cached as votable: as gone as any other unknown address.
-            return error_response(request, 404, "There is no published explainer at this address.")
-        except DatabaseError:
-            return unavailable_response(request, back_url=page_url(slug))
     if wants_json(request):
         response = JsonResponse(
             {

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from explainers import workflow
 from explainers.importer import (
     MAX_FILE_BYTES,
+    Outcome,
     ParsedExplainer,
     ParseError,
     changed_since_import,
@@ -48,62 +49,15 @@ class Command(BaseCommand):
     def handle(self, *args, paths, publish, reviewed_by, verbosity, **options):
         reviewer = _reviewer(reviewed_by) if reviewed_by else None
         files, errors = _collect(paths)
-        documents: list[tuple[Path, ParsedExplainer]] = []
-        for path in files:
-            try:
-                # One byte past the limit is enough for the parser to refuse an oversized
-                # file without reading all of it into memory.
-                with path.open("rb") as handle:
-                    data = handle.read(MAX_FILE_BYTES + 1)
-                documents.append((path, parse_bytes(data)))
-            except OSError as error:
-                errors.append((path, f"cannot be read ({error.strerror or error})."))
-            except ParseError as error:
-                errors.extend((path, str(problem)) for problem in error.problems)
-
-        if errors:
-            for path, message in errors:
-                self.stderr.write(f"{path}: {message}")
-            bad = len({path for path, _ in errors})
-            raise CommandError(f"{bad} {_plural(bad, 'path')} with problems; nothing was imported.")
-
+        documents, parse_errors = _parse(files)
+        self._refuse_problems(errors + parse_errors)
         # A file the explainer needs a headline for is imported (as a draft to finish), but
         # the editor is told which, and where it goes.
         for path, document in documents:
             if document.headline_problem is not None:
                 self.stderr.write(f"{path}: {document.headline_problem}")
         if publish:
-            headless = [
-                path
-                for path, document in documents
-                if document.headline_problem is not None and _would_publish(document)
-            ]
-            if headless:
-                raise CommandError(
-                    f"{len(headless)} {_plural(len(headless), 'file')} without a headline cannot "
-                    "be published: add one, or import without --publish and write it in the "
-                    "admin. Nothing was imported."
-                )
-            edited = [path for path, document in documents if _edited_draft(document)]
-            if edited:
-                for path in edited:
-                    self.stderr.write(
-                        f"{path}: the explainer imported from this file was changed in the "
-                        "admin since, so the file no longer shows what would be published; "
-                        "review and publish it there."
-                    )
-                raise CommandError(
-                    f"{len(edited)} {_plural(len(edited), 'file')} refused; nothing was imported."
-                )
-        if publish and reviewer is None:
-            unreviewed = [path for path, document in documents if _needs_sign_off(document)]
-            if unreviewed:
-                for path in unreviewed:
-                    self.stderr.write(f"{path}: AI-generated; publishing it needs a sign-off.")
-                raise CommandError(
-                    "AI-generated text is published only after an editor's review: add "
-                    "--reviewed-by USERNAME naming that editor, or import without --publish."
-                )
+            self._check_publishable(documents, reviewer)
         try:
             outcomes = import_parsed(
                 documents=[document for _, document in documents],
@@ -113,8 +67,57 @@ class Command(BaseCommand):
         except (ValidationError, PermissionDenied) as error:
             messages = error.messages if isinstance(error, ValidationError) else [str(error)]
             raise CommandError(" ".join(messages) + " Nothing was imported.") from None
-        if verbosity < 1:
+        if verbosity >= 1:
+            self._report(documents, outcomes)
+
+    def _refuse_problems(self, errors: list[tuple[Path, str]]) -> None:
+        """List every problem, then refuse the whole run if there was any."""
+        if not errors:
             return
+        for path, message in errors:
+            self.stderr.write(f"{path}: {message}")
+        bad = len({path for path, _ in errors})
+        raise CommandError(f"{bad} {_plural(bad, 'path')} with problems; nothing was imported.")
+
+    def _check_publishable(self, documents: list[tuple[Path, ParsedExplainer]], reviewer) -> None:
+        """Refuse the run unless every explainer it would publish may be published now."""
+        headless = [
+            path
+            for path, document in documents
+            if document.headline_problem is not None and _would_publish(document)
+        ]
+        if headless:
+            raise CommandError(
+                f"{len(headless)} {_plural(len(headless), 'file')} without a headline cannot "
+                "be published: add one, or import without --publish and write it in the "
+                "admin. Nothing was imported."
+            )
+        edited = [path for path, document in documents if _edited_draft(document)]
+        if edited:
+            for path in edited:
+                self.stderr.write(
+                    f"{path}: the explainer imported from this file was changed in the "
+                    "admin since, so the file no longer shows what would be published; "
+                    "review and publish it there."
+                )
+            raise CommandError(
+                f"{len(edited)} {_plural(len(edited), 'file')} refused; nothing was imported."
+            )
+        if reviewer is not None:
+            return
+        unreviewed = [path for path, document in documents if _needs_sign_off(document)]
+        if unreviewed:
+            for path in unreviewed:
+                self.stderr.write(f"{path}: AI-generated; publishing it needs a sign-off.")
+            raise CommandError(
+                "AI-generated text is published only after an editor's review: add "
+                "--reviewed-by USERNAME naming that editor, or import without --publish."
+            )
+
+    def _report(
+        self, documents: list[tuple[Path, ParsedExplainer]], outcomes: list[Outcome]
+    ) -> None:
+        """One line per file saying what became of it, then the totals."""
         for (path, _), outcome in zip(documents, outcomes, strict=True):
             explainer = outcome.explainer
             if outcome.action == "created":
@@ -127,6 +130,26 @@ class Command(BaseCommand):
         counts = Counter(outcome.action for outcome in outcomes)
         summary = ", ".join(f"{counts[action]} {action}" for action in ACTIONS if counts[action])
         self.stdout.write(f"{len(outcomes)} {_plural(len(outcomes), 'file')}: {summary}")
+
+
+def _parse(
+    files: list[Path],
+) -> tuple[list[tuple[Path, ParsedExplainer]], list[tuple[Path, str]]]:
+    """Each file read and parsed; and every problem found, with the file it is in."""
+    documents: list[tuple[Path, ParsedExplainer]] = []
+    errors: list[tuple[Path, str]] = []
+    for path in files:
+        try:
+            # One byte past the limit is enough for the parser to refuse an oversized
+            # file without reading all of it into memory.
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+            documents.append((path, parse_bytes(data)))
+        except OSError as error:
+            errors.append((path, f"cannot be read ({error.strerror or error})."))
+        except ParseError as error:
+            errors.extend((path, str(problem)) for problem in error.problems)
+    return documents, errors
 
 
 def _collect(names: list[str]) -> tuple[list[Path], list[tuple[Path, str]]]:
