@@ -220,8 +220,16 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
     for key in keys:
         if key not in current:
             # The cache cannot be reached: a version no stored entry has, so nothing matches.
-            current[key] = f"0-unavailable-{uuid.uuid4().hex[:8]}"
+            current[key] = f"0{UNAVAILABLE}{uuid.uuid4().hex[:8]}"
     return current
+
+
+UNAVAILABLE = "-unavailable-"
+
+
+def unknown(versions: dict[str, str]) -> bool:
+    """Whether any of ``versions`` stands for one the cache could not be asked for."""
+    return any(UNAVAILABLE in version for version in versions.values())
 
 
 UPCOMING = ("upcoming_publication", "upcoming_expiry", "upcoming_change")
@@ -608,12 +616,13 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
                 response.render()
             current = response_versions(response)
             margin = replica_margin_ns()
-            if not margin or not changed_since(current, started_ns - margin):
+            if not margin or not (changed_since(current, started_ns - margin) or unknown(current)):
                 break
-            # Read from a replica within its allowed lag of a change to what the page shows:
-            # the replica may not have it yet (an unpublished explainer still shown, or
-            # listed). Read again from the primary, so that readers never see a change
-            # undone after its purge, and no cache keeps the page from before it.
+            # Read from a replica within its allowed lag of a change to what the page shows
+            # (or while the cache cannot say when that changed): the replica may not have it
+            # yet (an unpublished explainer still shown, or listed). Read again from the
+            # primary, so that readers never see a change undone after its purge, and no cache
+            # keeps the page from before it.
             db_router.read_primary()
         if response.status_code == 301:
             # An old slug's redirect, tagged with its explainer: as for a page, below.

@@ -27,6 +27,7 @@ from newsroom.db_router import (
     RequestRouting,
 )
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.newsroom.test_redis_down import use_redis
 from tests.newsroom.test_settings import manage
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -397,6 +398,19 @@ def test_a_page_whose_keys_changed_long_ago_is_read_from_the_replica(
     page = database_read(explainer)
     response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
     assert response.content == b"read replica"
+
+
+def test_a_page_read_from_the_replica_while_the_cache_is_down_is_read_from_the_primary(
+    rf, replica, every_request_checks, settings
+):
+    """Redis down, no version tells what changed lately (an unpublish a second ago, its CDN purge
+    sent): a reader's page reads the primary rather than a replica that may not have it."""
+    explainer = ExplainerFactory(published=True)
+    long_ago()
+    use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
+    page = database_read(explainer)
+    response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
+    assert response.content == b"read default"
 
 
 def test_replica_url_configures_a_test_mirror_with_short_timeouts(tmp_path):
