@@ -22,6 +22,7 @@ from newsroom.db_router import (
     DEFAULT,
     REPLICA,
     ROUTING,
+    PrimaryPosition,
     ReplicaPosition,
     ReplicaRouter,
     RequestRouting,
@@ -90,15 +91,28 @@ def long_ago():
     cache.clear()
 
 
-def proven(monkeypatch, *, written=100, replayed=100, last_commit=None, **position):
+def primary_at(written, *, started="primary", system=1, timeline=1, clock_ahead=0.0):
+    """A fake ``db_router.primary_position()``: the primary at ``written`` bytes of WAL."""
+    return lambda: PrimaryPosition(
+        written=written,
+        server_started=started,
+        system=system,
+        timeline=timeline,
+        clock=time.time() + clock_ahead,
+    )
+
+
+def proven(monkeypatch, *, written=100, replayed=100, last_commit=None, primary=None, **position):
     """The primary has written ``written`` bytes of WAL; the replica has replayed ``replayed``."""
-    monkeypatch.setattr(db_router, "primary_position", lambda: (written, "primary"))
+    monkeypatch.setattr(db_router, "primary_position", primary or primary_at(written))
     found = {
         "in_recovery": True,
         "replayed": replayed,
         "last_commit": last_commit,
         "server_started": "replica",
         "receiving": True,
+        "system": 1,
+        "timeline": 1,
         **position,
     }
     monkeypatch.setattr(db_router, "replica_position", lambda: ReplicaPosition(**found))
@@ -263,11 +277,13 @@ def test_the_position_queries_run_on_postgresql(replica):
     """Both positions are read on PostgreSQL; a "replica" that is the primary itself: 0 s behind."""
     if connections[DEFAULT].vendor != "postgresql":
         pytest.skip("the position queries are PostgreSQL's; run with DATABASE_URL=postgres://…")
-    written, started = db_router.primary_position()
+    primary = db_router.primary_position()
     position = db_router.replica_position()
-    assert written > 0
+    assert primary.written > 0 and primary.timeline >= 1
+    assert abs(primary.clock - time.time()) < 60
     assert position.in_recovery is False and position.replayed is None
-    assert position.server_started == started
+    assert position.server_started == primary.server_started
+    assert position.system == primary.system
     assert db_router.replica_lag() == 0.0
 
 
@@ -276,7 +292,7 @@ def test_a_server_that_is_not_the_primary_nor_in_recovery_is_not_used(replica, m
     """A promoted replica (not in recovery, another postmaster) is no copy of the primary."""
     if connections[DEFAULT].vendor != "postgresql":
         pytest.skip("the position queries are PostgreSQL's; run with DATABASE_URL=postgres://…")
-    monkeypatch.setattr(db_router, "primary_position", lambda: (100, "another postmaster"))
+    monkeypatch.setattr(db_router, "primary_position", primary_at(100, started="another"))
     assert check() is False
     assert db_router.HEALTH.status == "not a replica"
     assert "is not in recovery" in caplog.text
@@ -324,7 +340,7 @@ def test_a_replica_that_replays_the_position_just_read_a_moment_later_is_fresh(
     monkeypatch.setattr(
         db_router,
         "replica_position",
-        lambda: ReplicaPosition(True, next(positions), time.time() - 3600, "replica", True),
+        lambda: ReplicaPosition(True, next(positions), time.time() - 3600, "replica", True, 1, 1),
     )
     assert check() is True
     assert caplog.text == ""
@@ -348,6 +364,42 @@ def test_a_replica_whose_position_moves_back_loses_its_proof(replica, monkeypatc
     proven(monkeypatch, written=500, replayed=300)
     monkeypatch.setattr(db_router, "primary_position", lambda: None)
     assert check() is False
+
+
+def test_a_replica_of_another_cluster_is_not_used_however_far_it_has_replayed(
+    replica, monkeypatch, caplog
+):
+    """Another cluster's server at the replica's address (a staging replica, a restored backup)
+    further along its own WAL: not a copy of the primary, whatever its positions say."""
+    proven(monkeypatch, written=500, replayed=900, last_commit=time.time(), system=2)
+    assert check() is False
+    assert db_router.HEALTH.status == "not a replica"
+    assert "another database cluster" in caplog.text
+    monkeypatch.setattr(db_router, "primary_position", lambda: None)  # nor while it is down
+    assert check() is False
+
+
+def test_a_replica_left_on_the_timeline_before_a_failover_is_not_proven_by_its_position(
+    replica, monkeypatch
+):
+    """After a failover, a server still on the old timeline (the old primary demoted, unrewound)
+    may have replayed further than the new primary has written, on a history the new primary
+    never had: its position proves nothing, only its last commit's time."""
+    proven(monkeypatch, written=500, replayed=900, last_commit=time.time() - 3600, timeline=1)
+    monkeypatch.setattr(db_router, "primary_position", primary_at(500, timeline=2))
+    assert check() is False
+    assert db_router.HEALTH.status == "behind"
+
+
+def test_a_primary_whose_clock_runs_ahead_proves_nothing_more(replica, monkeypatch):
+    """Commit times are the primary's clock: the last commit's age is read on that clock, so a
+    primary a minute ahead of the app does not make a replica cut off half a minute ago fresh."""
+    ahead = primary_at(900, clock_ahead=60)
+    proven(monkeypatch, written=900, replayed=500, last_commit=time.time() + 30, primary=ahead)
+    assert check() is False
+    behind = primary_at(900, clock_ahead=-60)
+    proven(monkeypatch, written=900, replayed=500, last_commit=time.time() - 61, primary=behind)
+    assert check() is True  # a commit a second ago by the primary's clock
 
 
 def test_readyz_says_whether_readers_read_the_replica(client, replica, monkeypatch):
