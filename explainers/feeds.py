@@ -12,8 +12,6 @@ tab is what a word processor's line break pastes as): each is sent as a space, s
 would otherwise fail the whole feed.
 """
 
-import re
-
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404
@@ -34,14 +32,11 @@ AI_DISCLOSURE = (
 )
 
 
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def xml_text(value):
-    """``value`` (a string, or a tuple of them as categories are) with what XML 1.0 cannot
-    carry sent as spaces; anything else as is."""
+    """``value`` (a string, or a tuple of them as categories are) as XML can carry it
+    (``text.xml_safe``); anything else as is."""
     if isinstance(value, str):
-        return _NOT_XML.sub(" ", value)
+        return text.xml_safe(value)
     if isinstance(value, (list, tuple)):
         return type(value)(xml_text(v) for v in value)
     return value
