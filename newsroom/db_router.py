@@ -130,6 +130,7 @@ class ReplicaHealth:
         self.lock = threading.Lock()
         self.checked_at = -float("inf")  # time.monotonic()
         self.usable = False
+        self.usable_until = -float("inf")  # time.monotonic()
         self.down = False  # a warning was logged and the replica has not been usable since
         self.status = "not checked"  # for /readyz: "ok", or a word for what is wrong
         # The replica held everything the primary had committed before this (time.time()),
@@ -293,6 +294,9 @@ def replica_problem() -> Problem | None:
         return Problem("unreachable", f"cannot be reached ({str(exc).strip()})")
     limit = settings.REPLICA_MAX_LAG_SECONDS
     if lag <= limit:
+        # What the page cache allows for (``page_cache.replica_margin_ns``): this proof covers
+        # reads until then, however long the next check takes.
+        HEALTH.usable_until = time.monotonic() + limit + CHECK_SECONDS - lag
         return None
     if math.isinf(lag):
         shown = "nothing shows that it holds what the primary has committed"
@@ -323,14 +327,15 @@ def replica_ready() -> bool:
     """Whether readers may read the replica; checked at most once every CHECK_SECONDS.
 
     A thread that finds another one checking goes by the last result rather than wait for
-    a replica that may take a connect timeout to answer.
+    a database that may take a connect timeout to answer, but only while that result's proof
+    covers it.
     """
     if not replica_configured():
         return False
     if time.monotonic() - HEALTH.checked_at < CHECK_SECONDS:
         return HEALTH.usable
     if not HEALTH.lock.acquire(blocking=False):
-        return HEALTH.usable
+        return HEALTH.usable and time.monotonic() < HEALTH.usable_until
     try:
         if time.monotonic() - HEALTH.checked_at >= CHECK_SECONDS:
             problem = replica_problem()

@@ -252,6 +252,21 @@ def test_the_lag_is_checked_at_most_once_a_second(client, replica, monkeypatch):
     assert len(checks) == 1
 
 
+def test_while_a_check_is_slow_readers_leave_a_replica_once_its_proof_runs_out(
+    replica, monkeypatch
+):
+    """A check stuck on a connect timeout: other threads go by the last result only while its
+    proof covers them (the page cache's margin), not for as long as the check takes."""
+    proven(monkeypatch, written=900, replayed=500, last_commit=time.time() - 9)
+    assert check() is True  # 9 s behind at most: within the 10 s allowed
+    checked = time.monotonic()
+    with db_router.HEALTH.lock:  # a check is due, and under way in another thread
+        monkeypatch.setattr(time, "monotonic", lambda: checked + 1.5)
+        assert db_router.replica_ready() is True  # 10.5 s: within the margin (10 + 1 s)
+        monkeypatch.setattr(time, "monotonic", lambda: checked + 2.5)
+        assert db_router.replica_ready() is False  # 11.5 s
+
+
 def test_an_unreachable_replica_sends_readers_to_the_primary(client, dead_replica, caplog):
     """A replica that cannot be reached: readers are served from the primary, with a warning."""
     explainer = ExplainerFactory(published=True)
