@@ -52,7 +52,7 @@ is the primary itself (the same postmaster: tests' mirror); a promoted replica n
 While a replica is used, what it holds may still be up to REPLICA_MAX_LAG_SECONDS (plus a
 check's interval) older than the primary. ``explainers/page_cache.py`` renders a page again
 from the primary when one of the keys it shows changed within that time (or the cache cannot
-say when they changed: Redis down), so a change (an
+say when they changed: Redis down, or just started empty), so a change (an
 unpublish above all) is never undone for readers by a replica, and no cache keeps such a page.
 
 The middleware also answers 503 with ``Retry-After`` when a database cannot be reached at

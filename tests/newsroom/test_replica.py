@@ -89,6 +89,8 @@ def long_ago():
     again from the primary (page_cache.public_page); these tests are about the routing.
     """
     cache.clear()
+    # As a cache that has held versions since long ago (see page_cache.cache_began).
+    cache.set(page_cache.VERSION_PREFIX + page_cache.ALL, "0-0-long-ago", timeout=None)
 
 
 def primary_at(written, *, started="primary", system=1, timeline=1, clock_ahead=0.0):
@@ -452,6 +454,20 @@ def test_a_page_read_from_the_replica_just_after_its_change_is_read_from_the_pri
     explainer = ExplainerFactory(published=True)
     page = database_read(explainer)
     page_cache.invalidate(f"explainer-{explainer.pk}")
+    response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
+    assert response.content == b"read default"
+
+
+def test_a_page_read_from_the_replica_just_after_the_cache_lost_its_versions_reads_the_primary(
+    rf, replica, every_request_checks
+):
+    """Redis restarted empty between two requests (nobody saw it down): the versions of recent
+    changes are gone with it, so a reader's page reads the primary within the replica's lag."""
+    explainer = ExplainerFactory(published=True)
+    long_ago()
+    page = database_read(explainer)
+    page_cache.invalidate(f"explainer-{explainer.pk}")  # an unpublish, its CDN purge sent
+    cache.clear()
     response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
     assert response.content == b"read default"
 
