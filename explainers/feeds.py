@@ -7,7 +7,9 @@ the same bytes for everyone and the page cache may keep it.
 Item descriptions are HTML in both formats (RSS has no other kind, and readers render
 Atom's the same way), so the plain text editors write is sent escaped, a ``<p>`` per
 paragraph: a reader app shows "<script>" or "&" as the words they are, never as markup it
-drops, and keeps the paragraphs.
+drops, and keeps the paragraphs. XML 1.0 cannot carry most control characters (a vertical
+tab is what a word processor's line break pastes as): each is sent as a space, since one
+would otherwise fail the whole feed.
 """
 
 from django.conf import settings
@@ -30,6 +32,26 @@ AI_DISCLOSURE = (
 )
 
 
+def xml_text(value):
+    """``value`` (a string, or a tuple of them as categories are) as XML can carry it
+    (``text.xml_safe``); anything else as is."""
+    if isinstance(value, str):
+        return text.xml_safe(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(xml_text(v) for v in value)
+    return value
+
+
+class XmlText:
+    """A feed generator given its feed's and items' texts through ``xml_text()``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*map(xml_text, args), **{k: xml_text(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*map(xml_text, args), **{k: xml_text(v) for k, v in kwargs.items()})
+
+
 def as_html(*texts: str) -> str:
     """Plain texts as HTML that shows them as written: each paragraph escaped, in a ``<p>``."""
     return format_html_join(
@@ -37,13 +59,17 @@ def as_html(*texts: str) -> str:
     )
 
 
-class Rss(Rss201rev2Feed):
+class Rss(XmlText, Rss201rev2Feed):
     """RSS 2.0 with each item's last change as ``<atom:updated>``, which RSS itself lacks."""
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
         if item.get("updateddate") is not None:
             handler.addQuickElement("atom:updated", rfc3339_date(item["updateddate"]))
+
+
+class Atom(XmlText, Atom1Feed):
+    """Atom 1.0, its texts as XML can carry them."""
 
 
 class PerRequest:
@@ -137,7 +163,7 @@ class ExplainerFeed(PerRequest, Feed):
 class AtomExplainerFeed(ExplainerFeed):
     """The same 20 explainers as Atom 1.0."""
 
-    feed_type = Atom1Feed
+    feed_type = Atom
     path_name = "explainers:feed-atom"
     subtitle = ExplainerFeed.description
 

@@ -233,6 +233,7 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
 
     A key without a version was never changed since the cache started (or the cache lost it):
     its new version is stamped 0, since no render in progress can have read stale data for it.
+    It also says when it was made (``cache_began``).
     """
     keys = list(keys)
     current = versions(keys)
@@ -240,13 +241,40 @@ def settle_versions(keys: Iterable[str]) -> dict[str, str]:
     if missing:
         for key in missing:
             # add(), not set(): two processes giving a key its first version agree on one.
-            cache.add(VERSION_PREFIX + key, f"0-{uuid.uuid4().hex[:8]}", timeout=None)
+            first = f"0-{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+            cache.add(VERSION_PREFIX + key, first, timeout=None)
         current.update(versions(missing))
     for key in keys:
         if key not in current:
             # The cache cannot be reached: a version no stored entry has, so nothing matches.
-            current[key] = f"0-unavailable-{uuid.uuid4().hex[:8]}"
+            current[key] = f"0{UNAVAILABLE}{uuid.uuid4().hex[:8]}"
     return current
+
+
+UNAVAILABLE = "-unavailable-"
+
+
+def unknown(versions: dict[str, str]) -> bool:
+    """Whether any of ``versions`` stands for one the cache could not be asked for."""
+    return any(UNAVAILABLE in version for version in versions.values())
+
+
+def cache_began(versions: dict[str, str]) -> int:
+    """When the cache got the first version of ``ALL`` in ``versions`` (ns): when it started,
+    or lost every version (Redis restarted empty between two calls, so no process saw it
+    down). 0 if that version is no first one."""
+    stamp, _, rest = versions.get(ALL, "").partition("-")
+    made = rest.split("-", 1)[0]
+    return int(made) if stamp == "0" and made.isdigit() else 0
+
+
+def replica_may_miss(versions: dict[str, str], since_ns: int) -> bool:
+    """Whether a read from a replica proven fresh up to ``since_ns`` may miss a change to what
+    has ``versions``: one changed since, or the cache cannot say (down, or it lost the
+    versions of changes made since)."""
+    return (
+        changed_since(versions, since_ns) or unknown(versions) or cache_began(versions) > since_ns
+    )
 
 
 UPCOMING = ("upcoming_publication", "upcoming_expiry", "upcoming_change")
@@ -635,12 +663,13 @@ def public_page(view: Callable[..., HttpResponse], *, query: Query = NO_QUERY):
                 response.render()
             current = response_versions(response)
             margin = replica_margin_ns()
-            if not margin or not changed_since(current, started_ns - margin):
+            if not margin or not replica_may_miss(current, started_ns - margin):
                 break
-            # Read from a replica within its allowed lag of a change to what the page shows:
-            # the replica may not have it yet (an unpublished explainer still shown, or
-            # listed). Read again from the primary, so that readers never see a change
-            # undone after its purge, and no cache keeps the page from before it.
+            # Read from a replica within its allowed lag of a change to what the page shows
+            # (or while the cache cannot say when it changed): the replica may not have it
+            # yet (an unpublished explainer still shown, or listed). Read again from the
+            # primary, so that readers never see a change undone after its purge, and no cache
+            # keeps the page from before it.
             db_router.read_primary()
         if response.status_code == 301:
             # An old slug's redirect, tagged with its explainer: as for a page, below.

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from newsroom.site import absolute_url
 
-from . import page_cache, selectors
+from . import page_cache, selectors, text
 from .models import Explainer
 
 # Google News takes articles of the last two days, at most 1,000 per sitemap.
@@ -126,7 +126,7 @@ def news(request):
             {
                 "url": absolute_url(explainer.get_absolute_url()),
                 "published_at": explainer.published_at,
-                "title": explainer.public_revision.headline,
+                "title": text.xml_safe(explainer.public_revision.headline),
             }
             for explainer in explainers
         ],

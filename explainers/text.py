@@ -40,3 +40,14 @@ def split_first_sentence(text: str) -> tuple[str, str]:
         if not _ABBREVIATION.search(text, max(0, end - 40), end):
             return " ".join(text[:end].split()), text[end:]
     return " ".join(text.split()), ""
+
+
+# XML 1.0 cannot carry these control characters at all; a vertical tab is what a word
+# processor's line break pastes as.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with each character XML 1.0 cannot carry sent as a space, for feeds and
+    sitemaps: one such character would make the whole document unreadable."""
+    return _NOT_XML.sub(" ", text)

@@ -207,8 +207,10 @@ class ExplainerDetailView(DetailView):
         entry = {"html": html.encode(), "versions": versions, "changes_at": changes_at}
         # Not kept if one of its keys changed while it was worked out (or, read from a replica,
         # within the lag the replica is allowed): it may show the old list.
-        since = started_ns - page_cache.replica_margin_ns()
-        if all(page_cache.version_time(v) <= since for v in versions.values()):
+        margin = page_cache.replica_margin_ns()
+        if not page_cache.changed_since(versions, started_ns) and not (
+            margin and page_cache.replica_may_miss(versions, started_ns - margin)
+        ):
             cache.set(key, entry, timeout=page_cache.BODY_SECONDS)
         return entry
 

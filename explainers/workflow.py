@@ -31,10 +31,15 @@ def _unsigned_ai_text(explainer: Explainer) -> ValidationError | None:
     )
 
 
+def _letters(text: str) -> str:
+    """``text`` without its white space, in one case: the placeholder however it was typed."""
+    return "".join(text.split()).casefold()
+
+
 def _unpublishable_headline(headline: str) -> ValidationError | None:
     """Why ``headline`` may not go to readers: missing, the import's placeholder, or cut off."""
     headline = headline.strip()
-    if not headline or headline.casefold() == HEADLINE_PLACEHOLDER.casefold():
+    if not headline or _letters(headline) == _letters(HEADLINE_PLACEHOLDER):
         return ValidationError(
             "The explainer has no headline yet: write one before publishing.",
             code="headline_required",

@@ -27,10 +27,16 @@ time T when either
   proves an idle primary's replica fresh however long ago its last transaction was. (Votes
   commit without waiting for the disk and are written a moment later; no reader's page shows
   them.) Or
-- T is the commit time of the last transaction it replayed (the primary's clock, so clocks are
-  kept in step, as the page cache's versions already need): a transaction acknowledged before
+- T is the commit time of the last transaction it replayed: a transaction acknowledged before
   then wrote its commit before that one did, and WAL is replayed in order. This proves a
-  replica of a busy primary fresh to within its replay delay.
+  replica of a busy primary fresh to within its replay delay. The time is the primary's
+  clock, so it is moved onto the app's by the two clocks' difference as the check read them
+  (never later than it was): a primary's clock running ahead proves nothing more.
+
+Positions compare only within one history: the replica must be of the primary's cluster (the
+same system identifier, or it is "not a replica" however far it has replayed), and the first
+proof holds only on the primary's timeline (a server left on the one before a failover may
+have replayed past the new primary's position on a history the new primary never had).
 
 A proof stays true as the replica replays on (its position only moves forward; one that moves
 back is another server, and earlier proofs are dropped), so a primary that does not answer a
@@ -45,7 +51,8 @@ is the primary itself (the same postmaster: tests' mirror); a promoted replica n
 
 While a replica is used, what it holds may still be up to REPLICA_MAX_LAG_SECONDS (plus a
 check's interval) older than the primary. ``explainers/page_cache.py`` renders a page again
-from the primary when one of the keys it shows changed within that time, so a change (an
+from the primary when one of the keys it shows changed within that time (or the cache cannot
+say when they changed: Redis down, or just started empty), so a change (an
 unpublish above all) is never undone for readers by a replica, and no cache keeps such a page.
 
 The middleware also answers 503 with ``Retry-After`` when a database cannot be reached at
@@ -76,16 +83,27 @@ CHECK_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE = "The site's database cannot be reached just now. Please try again in a minute.\n"
 
-# How far the primary has written its WAL, and which server (postmaster) it is.
-PRIMARY_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, pg_postmaster_start_time()"
+# How far the primary has written its WAL, which server (postmaster) it is, of which cluster
+# (system identifier), on which timeline (the first 8 hex digits of a WAL file's name), and
+# its clock.
+PRIMARY_SQL = """
+SELECT pg_current_wal_lsn() - '0/0'::pg_lsn,
+    pg_postmaster_start_time(),
+    (SELECT system_identifier FROM pg_control_system()),
+    left(pg_walfile_name(pg_current_wal_lsn()), 8),
+    clock_timestamp()
+"""
 # What the replica has replayed (module docstring); positions as byte counts. A server that
-# is not in recovery has no replay position (NULL).
+# is not in recovery has no replay position (NULL). Its timeline is that of its last
+# restartpoint: after a failover it catches up with the primary's at the next one.
 REPLICA_SQL = """
 SELECT pg_is_in_recovery(),
     pg_last_wal_replay_lsn() - '0/0'::pg_lsn,
     pg_last_xact_replay_timestamp(),
     pg_postmaster_start_time(),
-    EXISTS (SELECT FROM pg_stat_wal_receiver)
+    EXISTS (SELECT FROM pg_stat_wal_receiver),
+    (SELECT system_identifier FROM pg_control_system()),
+    (SELECT timeline_id FROM pg_control_checkpoint())
 """
 # A replica that has not yet replayed the primary's position just read gets this long to
 # replay it before it counts as behind (not again while it is counted so): replay trails every
@@ -112,6 +130,7 @@ class ReplicaHealth:
         self.lock = threading.Lock()
         self.checked_at = -float("inf")  # time.monotonic()
         self.usable = False
+        self.usable_until = -float("inf")  # time.monotonic()
         self.down = False  # a warning was logged and the replica has not been usable since
         self.status = "not checked"  # for /readyz: "ok", or a word for what is wrong
         # The replica held everything the primary had committed before this (time.time()),
@@ -119,9 +138,22 @@ class ReplicaHealth:
         self.fresh_as_of = -float("inf")
         self.replayed = -1
         self.receiving = True  # a WAL receiver ran on it when last looked at
+        self.system = None  # the primary's system identifier, as last read
+        self.clock_offset = 0.0  # the app's clock minus the primary's, at most, as last read
 
 
 HEALTH = ReplicaHealth()
+
+
+@dataclass
+class PrimaryPosition:
+    """What one look at the primary found."""
+
+    written: int  # bytes of WAL
+    server_started: object  # which postmaster answered
+    system: int  # which cluster: a replica made from it has the same system identifier
+    timeline: int
+    clock: float  # its time.time() as it answered
 
 
 @dataclass
@@ -130,9 +162,11 @@ class ReplicaPosition:
 
     in_recovery: bool
     replayed: int | None  # bytes of WAL; None if it replays nothing
-    last_commit: float | None  # time.time() of the last transaction it replayed
+    last_commit: float | None  # the primary's time.time() of the last transaction it replayed
     server_started: object  # which postmaster answered
     receiving: bool  # a WAL receiver runs on it
+    system: int
+    timeline: int
 
 
 class Problem(Exception):
@@ -147,8 +181,8 @@ def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
 
 
-def primary_position() -> tuple[int, object] | None:
-    """(bytes of WAL the primary has written, its postmaster), or None if it does not say."""
+def primary_position() -> PrimaryPosition | None:
+    """Where the primary is, or None if it does not say."""
     primary = connections[DEFAULT]
     if primary.vendor != "postgresql" or primary.in_atomic_block:
         # Inside a transaction a failed query would spoil it: the last proof stands instead.
@@ -156,27 +190,35 @@ def primary_position() -> tuple[int, object] | None:
     try:
         with primary.cursor() as cursor:
             cursor.execute(PRIMARY_SQL)
-            written, started = cursor.fetchone()
+            written, started, system, timeline, clock = cursor.fetchone()
     except DatabaseError:
         # The primary down is the 503's and /readyz's to report; a broken connection is
         # opened again by its next use.
         with contextlib.suppress(DatabaseError):
             primary.close()
         return None
-    return int(written), started
+    return PrimaryPosition(
+        written=int(written),
+        server_started=started,
+        system=int(system),
+        timeline=int(timeline, 16),
+        clock=clock.timestamp(),
+    )
 
 
 def replica_position() -> ReplicaPosition:
     """Where the replica is (one query; raises DatabaseError)."""
     with connections[REPLICA].cursor() as cursor:
         cursor.execute(REPLICA_SQL)
-        in_recovery, replayed, last_commit, started, receiving = cursor.fetchone()
+        in_recovery, replayed, last_commit, started, receiving, system, timeline = cursor.fetchone()
     return ReplicaPosition(
         in_recovery=in_recovery,
         replayed=None if replayed is None else int(replayed),
         last_commit=None if last_commit is None else last_commit.timestamp(),
         server_started=started,
         receiving=receiving,
+        system=int(system),
+        timeline=int(timeline),
     )
 
 
@@ -193,11 +235,25 @@ def replica_lag() -> float:
     primary = primary_position()
     position = replica_position()
     if not position.in_recovery:
-        if primary is not None and primary[1] == position.server_started:
+        if primary is not None and primary.server_started == position.server_started:
             return 0.0  # the primary itself
         raise Problem(
             "not a replica",
             "is not in recovery: promoted, or not a replica (and not the primary itself)",
+        )
+    if primary is not None:
+        HEALTH.system = primary.system
+        # The primary's clock was read after ``asked``: commit times (its clock) moved by this
+        # are never later on the app's clock than they were, whatever the clocks' skew.
+        HEALTH.clock_offset = asked - primary.clock
+    if position.system != HEALTH.system:
+        HEALTH.fresh_as_of = -float("inf")
+        if HEALTH.system is None:
+            return math.inf  # the primary has not said which cluster it is yet
+        raise Problem(
+            "not a replica",
+            "is a server of another database cluster (its system identifier is not the "
+            "primary's), however far it has replayed",
         )
     if position.replayed is None or position.replayed < HEALTH.replayed:
         HEALTH.fresh_as_of = -float("inf")  # another server: what proved the last one fresh
@@ -205,15 +261,22 @@ def replica_lag() -> float:
     if (
         primary is not None
         and position.replayed is not None
-        and position.replayed < primary[0]
+        and position.replayed < primary.written
         and not HEALTH.down
     ):
         time.sleep(SETTLE_SECONDS)
         position = replica_position()
     proofs = [HEALTH.fresh_as_of]
     if position.last_commit is not None:
-        proofs.append(position.last_commit)
-    if primary is not None and position.replayed is not None and position.replayed >= primary[0]:
+        proofs.append(position.last_commit + HEALTH.clock_offset)
+    if (
+        primary is not None
+        and position.timeline == primary.timeline
+        and position.replayed is not None
+        and position.replayed >= primary.written
+    ):
+        # On another timeline (left behind by a failover) a position may lie past the
+        # primary's on a history the primary never had.
         proofs.append(asked)
     HEALTH.fresh_as_of = max(proofs)
     HEALTH.receiving = position.receiving
@@ -231,6 +294,9 @@ def replica_problem() -> Problem | None:
         return Problem("unreachable", f"cannot be reached ({str(exc).strip()})")
     limit = settings.REPLICA_MAX_LAG_SECONDS
     if lag <= limit:
+        # What the page cache allows for (``page_cache.replica_margin_ns``): this proof covers
+        # reads until then, however long the next check takes.
+        HEALTH.usable_until = time.monotonic() + limit + CHECK_SECONDS - lag
         return None
     if math.isinf(lag):
         shown = "nothing shows that it holds what the primary has committed"
@@ -261,14 +327,15 @@ def replica_ready() -> bool:
     """Whether readers may read the replica; checked at most once every CHECK_SECONDS.
 
     A thread that finds another one checking goes by the last result rather than wait for
-    a replica that may take a connect timeout to answer.
+    a database that may take a connect timeout to answer, but only while that result's proof
+    covers it.
     """
     if not replica_configured():
         return False
     if time.monotonic() - HEALTH.checked_at < CHECK_SECONDS:
         return HEALTH.usable
     if not HEALTH.lock.acquire(blocking=False):
-        return HEALTH.usable
+        return HEALTH.usable and time.monotonic() < HEALTH.usable_until
     try:
         if time.monotonic() - HEALTH.checked_at >= CHECK_SECONDS:
             problem = replica_problem()

@@ -252,3 +252,23 @@ def test_feeds_are_cached_and_tagged(client, rich, django_assert_max_num_queries
     assert {"feeds", f"explainer-{rich.pk}"} <= set(first["Surrogate-Key"].split())
     with django_assert_max_num_queries(0):
         assert client.get(FEED).content == first.content
+
+
+def test_control_characters_in_the_text_never_break_a_feed(client):
+    """A vertical tab (a word processor's line break, pasted) or another control character XML
+    cannot carry, in a headline, text, topic or notice, is sent as a space: never a 500."""
+    topic = TopicFactory(name="Trade\x0bpolicy", slug="trade-policy")
+    explainer = ExplainerFactory(
+        published=True,
+        topic=topic,
+        headline="Ports\x0breopen",
+        whats_happening="Ships\x0bmove again.\x0c\n\nCranes\x1f are back.",
+    )
+    services.notice_add(
+        explainer=explainer, user=editor(), kind=Notice.Kind.CORRECTION, text="Fixed\x0ba date."
+    )
+    topic_feed = reverse("explainers:topic-feed", args=[topic.slug])
+    for url in (FEED, ATOM, CORRECTIONS, topic_feed):
+        feed = parse(client, url)
+        assert "\x0b" not in feed.entries[0].title
+    assert parse(client, FEED).entries[0].title == "Ports reopen"

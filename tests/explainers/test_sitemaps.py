@@ -152,3 +152,10 @@ def test_sitemap_queries_do_not_grow(client, django_assert_max_num_queries):
         assert client.get("/sitemap-explainers.xml").status_code == 200
     with django_assert_max_num_queries(6):
         assert client.get("/sitemap.xml").status_code == 200
+
+
+def test_a_control_character_in_a_headline_leaves_the_news_sitemap_valid_xml(client):
+    """A vertical tab pasted into a headline is sent as a space: the sitemap still parses."""
+    ExplainerFactory(published=True, headline="Ports\x0breopen")
+    root = xml(client, reverse("explainers:news-sitemap"))
+    assert root.findtext("sm:url/news:news/news:title", namespaces=NS) == "Ports reopen"

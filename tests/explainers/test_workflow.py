@@ -249,6 +249,8 @@ def test_bulk_reports_what_it_could_not_do():
     ("headline", "reason"),
     [
         (HEADLINE_PLACEHOLDER, "no headline yet"),
+        ("[headline  NEEDED]", "no headline yet"),
+        ("[ Headline\u00a0needed ]\n", "no headline yet"),
         ("  ", "no headline yet"),
         ("Ahead of a meeting at the White House, U.S. special envoy…", "cut-off sentence"),
         ("Leaders agree to meet...", "cut-off sentence"),

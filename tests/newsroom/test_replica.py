@@ -22,11 +22,13 @@ from newsroom.db_router import (
     DEFAULT,
     REPLICA,
     ROUTING,
+    PrimaryPosition,
     ReplicaPosition,
     ReplicaRouter,
     RequestRouting,
 )
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.newsroom.test_redis_down import use_redis
 from tests.newsroom.test_settings import manage
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -87,17 +89,32 @@ def long_ago():
     again from the primary (page_cache.public_page); these tests are about the routing.
     """
     cache.clear()
+    # As a cache that has held versions since long ago (see page_cache.cache_began).
+    cache.set(page_cache.VERSION_PREFIX + page_cache.ALL, "0-0-long-ago", timeout=None)
 
 
-def proven(monkeypatch, *, written=100, replayed=100, last_commit=None, **position):
+def primary_at(written, *, started="primary", system=1, timeline=1, clock_ahead=0.0):
+    """A fake ``db_router.primary_position()``: the primary at ``written`` bytes of WAL."""
+    return lambda: PrimaryPosition(
+        written=written,
+        server_started=started,
+        system=system,
+        timeline=timeline,
+        clock=time.time() + clock_ahead,
+    )
+
+
+def proven(monkeypatch, *, written=100, replayed=100, last_commit=None, primary=None, **position):
     """The primary has written ``written`` bytes of WAL; the replica has replayed ``replayed``."""
-    monkeypatch.setattr(db_router, "primary_position", lambda: (written, "primary"))
+    monkeypatch.setattr(db_router, "primary_position", primary or primary_at(written))
     found = {
         "in_recovery": True,
         "replayed": replayed,
         "last_commit": last_commit,
         "server_started": "replica",
         "receiving": True,
+        "system": 1,
+        "timeline": 1,
         **position,
     }
     monkeypatch.setattr(db_router, "replica_position", lambda: ReplicaPosition(**found))
@@ -237,6 +254,21 @@ def test_the_lag_is_checked_at_most_once_a_second(client, replica, monkeypatch):
     assert len(checks) == 1
 
 
+def test_while_a_check_is_slow_readers_leave_a_replica_once_its_proof_runs_out(
+    replica, monkeypatch
+):
+    """A check stuck on a connect timeout: other threads go by the last result only while its
+    proof covers them (the page cache's margin), not for as long as the check takes."""
+    proven(monkeypatch, written=900, replayed=500, last_commit=time.time() - 9)
+    assert check() is True  # 9 s behind at most: within the 10 s allowed
+    checked = time.monotonic()
+    with db_router.HEALTH.lock:  # a check is due, and under way in another thread
+        monkeypatch.setattr(time, "monotonic", lambda: checked + 1.5)
+        assert db_router.replica_ready() is True  # 10.5 s: within the margin (10 + 1 s)
+        monkeypatch.setattr(time, "monotonic", lambda: checked + 2.5)
+        assert db_router.replica_ready() is False  # 11.5 s
+
+
 def test_an_unreachable_replica_sends_readers_to_the_primary(client, dead_replica, caplog):
     """A replica that cannot be reached: readers are served from the primary, with a warning."""
     explainer = ExplainerFactory(published=True)
@@ -262,11 +294,13 @@ def test_the_position_queries_run_on_postgresql(replica):
     """Both positions are read on PostgreSQL; a "replica" that is the primary itself: 0 s behind."""
     if connections[DEFAULT].vendor != "postgresql":
         pytest.skip("the position queries are PostgreSQL's; run with DATABASE_URL=postgres://…")
-    written, started = db_router.primary_position()
+    primary = db_router.primary_position()
     position = db_router.replica_position()
-    assert written > 0
+    assert primary.written > 0 and primary.timeline >= 1
+    assert abs(primary.clock - time.time()) < 60
     assert position.in_recovery is False and position.replayed is None
-    assert position.server_started == started
+    assert position.server_started == primary.server_started
+    assert position.system == primary.system
     assert db_router.replica_lag() == 0.0
 
 
@@ -275,7 +309,7 @@ def test_a_server_that_is_not_the_primary_nor_in_recovery_is_not_used(replica, m
     """A promoted replica (not in recovery, another postmaster) is no copy of the primary."""
     if connections[DEFAULT].vendor != "postgresql":
         pytest.skip("the position queries are PostgreSQL's; run with DATABASE_URL=postgres://…")
-    monkeypatch.setattr(db_router, "primary_position", lambda: (100, "another postmaster"))
+    monkeypatch.setattr(db_router, "primary_position", primary_at(100, started="another"))
     assert check() is False
     assert db_router.HEALTH.status == "not a replica"
     assert "is not in recovery" in caplog.text
@@ -323,7 +357,7 @@ def test_a_replica_that_replays_the_position_just_read_a_moment_later_is_fresh(
     monkeypatch.setattr(
         db_router,
         "replica_position",
-        lambda: ReplicaPosition(True, next(positions), time.time() - 3600, "replica", True),
+        lambda: ReplicaPosition(True, next(positions), time.time() - 3600, "replica", True, 1, 1),
     )
     assert check() is True
     assert caplog.text == ""
@@ -347,6 +381,42 @@ def test_a_replica_whose_position_moves_back_loses_its_proof(replica, monkeypatc
     proven(monkeypatch, written=500, replayed=300)
     monkeypatch.setattr(db_router, "primary_position", lambda: None)
     assert check() is False
+
+
+def test_a_replica_of_another_cluster_is_not_used_however_far_it_has_replayed(
+    replica, monkeypatch, caplog
+):
+    """Another cluster's server at the replica's address (a staging replica, a restored backup)
+    further along its own WAL: not a copy of the primary, whatever its positions say."""
+    proven(monkeypatch, written=500, replayed=900, last_commit=time.time(), system=2)
+    assert check() is False
+    assert db_router.HEALTH.status == "not a replica"
+    assert "another database cluster" in caplog.text
+    monkeypatch.setattr(db_router, "primary_position", lambda: None)  # nor while it is down
+    assert check() is False
+
+
+def test_a_replica_left_on_the_timeline_before_a_failover_is_not_proven_by_its_position(
+    replica, monkeypatch
+):
+    """After a failover, a server still on the old timeline (the old primary demoted, unrewound)
+    may have replayed further than the new primary has written, on a history the new primary
+    never had: its position proves nothing, only its last commit's time."""
+    proven(monkeypatch, written=500, replayed=900, last_commit=time.time() - 3600, timeline=1)
+    monkeypatch.setattr(db_router, "primary_position", primary_at(500, timeline=2))
+    assert check() is False
+    assert db_router.HEALTH.status == "behind"
+
+
+def test_a_primary_whose_clock_runs_ahead_proves_nothing_more(replica, monkeypatch):
+    """Commit times are the primary's clock: the last commit's age is read on that clock, so a
+    primary a minute ahead of the app does not make a replica cut off half a minute ago fresh."""
+    ahead = primary_at(900, clock_ahead=60)
+    proven(monkeypatch, written=900, replayed=500, last_commit=time.time() + 30, primary=ahead)
+    assert check() is False
+    behind = primary_at(900, clock_ahead=-60)
+    proven(monkeypatch, written=900, replayed=500, last_commit=time.time() - 61, primary=behind)
+    assert check() is True  # a commit a second ago by the primary's clock
 
 
 def test_readyz_says_whether_readers_read_the_replica(client, replica, monkeypatch):
@@ -388,6 +458,20 @@ def test_a_page_read_from_the_replica_just_after_its_change_is_read_from_the_pri
     assert response.content == b"read default"
 
 
+def test_a_page_read_from_the_replica_just_after_the_cache_lost_its_versions_reads_the_primary(
+    rf, replica, every_request_checks
+):
+    """Redis restarted empty between two requests (nobody saw it down): the versions of recent
+    changes are gone with it, so a reader's page reads the primary within the replica's lag."""
+    explainer = ExplainerFactory(published=True)
+    long_ago()
+    page = database_read(explainer)
+    page_cache.invalidate(f"explainer-{explainer.pk}")  # an unpublish, its CDN purge sent
+    cache.clear()
+    response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
+    assert response.content == b"read default"
+
+
 def test_a_page_whose_keys_changed_long_ago_is_read_from_the_replica(
     rf, replica, every_request_checks
 ):
@@ -397,6 +481,19 @@ def test_a_page_whose_keys_changed_long_ago_is_read_from_the_replica(
     page = database_read(explainer)
     response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
     assert response.content == b"read replica"
+
+
+def test_a_page_read_from_the_replica_while_the_cache_is_down_is_read_from_the_primary(
+    rf, replica, every_request_checks, settings
+):
+    """Redis down, no version tells what changed lately (an unpublish a second ago, its CDN purge
+    sent): a reader's page reads the primary rather than a replica that may not have it."""
+    explainer = ExplainerFactory(published=True)
+    long_ago()
+    use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
+    page = database_read(explainer)
+    response = db_router.serve_reader_page(rf.get("/page/"), page, (), {})
+    assert response.content == b"read default"
 
 
 def test_replica_url_configures_a_test_mirror_with_short_timeouts(tmp_path):
