@@ -8,7 +8,7 @@ optimised, progressive; WebP: method 4). Each result is decoded and compared wit
 picture by SSIM on luma over 8 x 8 blocks (computed with Pillow alone, so no extra package),
 and its size recorded. The table shows, per format and quality, the mean SSIM, the worst
 photo's SSIM and the total bytes relative to quality 95. The settings in
-``explainers/renditions.py`` were chosen from this table (README.md, "Lead images").
+``explainers/renditions.py`` were chosen from this table (docs/performance.md, "Lead images").
 
 Any photos serve; Debian's ``mate-backgrounds`` package has real ones under
 /usr/share/backgrounds/mate/nature/ (``apt-get download mate-backgrounds`` and

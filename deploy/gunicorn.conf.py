@@ -1,8 +1,8 @@
 """gunicorn for one newsroom app server: `gunicorn -c deploy/gunicorn.conf.py`.
 
-Run it with the production environment (README, "Production deployment"). Behind the nginx
-balancer in deploy/nginx/newsroom.conf, each app server listens on an address only the
-balancer reaches: the vote rate limit trusts the X-Forwarded-For that the proxies append.
+Run it with the production environment (docs/operations.md, "Production deployment").
+Behind the nginx balancer in deploy/nginx/newsroom.conf, each app server listens on an address
+only the balancer reaches: the vote rate limit trusts the X-Forwarded-For that the proxies append.
 """
 
 import os

@@ -359,7 +359,7 @@ class Topology:
                 str(self.primary.data),
                 "-U",
                 "postgres",
-                "--auth=trust",  # loopback only; production uses scram-sha-256 (README)
+                "--auth=trust",  # loopback only; production uses scram-sha-256 (docs/operations.md)
                 "-E",
                 "UTF8",
                 "--locale=C.UTF-8",

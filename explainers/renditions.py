@@ -40,7 +40,7 @@ WIDTHS = (480, 800, 1200, 1600)
 CROPS = (("16x9", 16, 9), ("4x3", 4, 3), ("1x1", 1, 1))
 CROP_WIDTH = 1200
 # Chosen by measurement (bench/rendition_quality.py, 12 photos at 480 and 1200 px; figures in
-# README.md, "Lead images"): the lowest quality at which the photos keep a mean SSIM of at
+# docs/performance.md, "Lead images"): the lowest quality at which the photos keep a mean SSIM of at
 # least 0.983 against the resized original and none falls below 0.96. WebP needs 85 for
 # that (JPEG 75) and is still a fifth smaller; method 6 would save 3% for 50% more time.
 JPEG_QUALITY = 75

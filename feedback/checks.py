@@ -29,7 +29,7 @@ def rate_limits_are_shared(app_configs, **kwargs) -> list[checks.CheckMessage]:
             "Vote rate limits are counted in each worker process's memory, so every worker "
             "allows a client the whole FEEDBACK_RATE_LIMIT.",
             hint="Share them in Redis: NEWSROOM_CACHE_URL=redis://127.0.0.1:6379/0 "
-            "(README.md, 'Production'). Silence feedback.W001 only for a single worker.",
+            "(docs/operations.md, 'Production'). Silence feedback.W001 only for a single worker.",
             id="feedback.W001",
         )
     ]

@@ -1,7 +1,7 @@
 """Jinja2 for the explainer page and its related list, what a change makes the site render anew.
 
 Django's template language spent about 0.4 ms on that page, the largest single part of
-rendering it anew (bench/README.md); Jinja2 compiles a template to Python and renders the same
+rendering it anew (docs/performance.md); Jinja2 compiles a template to Python and renders the same
 page in about a third of that. The other pages, the admin and every form (crispy-forms) stay
 with Django's templates. ``base.html`` serves both engines: it uses blocks, variables and
 ``{% fixed %}``, which each engine knows (``FixedExtension`` here, a builtin tag there).

@@ -1,5 +1,5 @@
 """Uploads served by Django in development; in production the web server or a bucket does it
-with the same headers (README.md, "Production")."""
+with the same headers (docs/operations.md, "Images")."""
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control

@@ -99,7 +99,7 @@ if PRODUCTION:
         raise ImproperlyConfigured(
             "DJANGO_ENV=production needs these environment variables: "
             + ", ".join(missing)
-            + ". See README.md, 'Production'."
+            + ". See docs/operations.md, 'Production'."
         )
     SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
     DEBUG = env_bool("DJANGO_DEBUG", False)

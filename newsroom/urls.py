@@ -27,5 +27,5 @@ urlpatterns = [
     path("", include("explainers.urls")),
 ]
 
-# In production the web server or a bucket serves uploads (README.md, "Production").
+# In production the web server or a bucket serves uploads (docs/operations.md, "Images").
 urlpatterns += static(settings.MEDIA_URL, view=serve_media)

@@ -133,7 +133,7 @@ def test_rotating_ipv6_addresses_in_one_block_gives_no_fresh_guesses(client):
 
 
 def test_an_administrator_unlocks_with_axes_reset_username(client):
-    """The README's unlock command lets the user in again at once."""
+    """The unlock command in docs/operations.md lets the user in again at once."""
     editor()
     guess(client, "editor", 12, **ATTACKER)
     call_command("axes_reset_username", "editor", stdout=StringIO())

@@ -100,7 +100,7 @@ def test_production_passes_the_deploy_checklist(tmp_path):
         "--deploy",
         "--fail-level",
         "WARNING",
-        # As the README's set-up: Redis shares the rate limits (checking connects to none).
+        # As docs/operations.md's set-up: Redis shares the rate limits (checking connects to none).
         env_overrides={**PRODUCTION, "NEWSROOM_CACHE_URL": "redis://127.0.0.1:6379/0"},
         tmp_path=tmp_path,
     )

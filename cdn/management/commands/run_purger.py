@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if backend is None:
             raise CommandError(
                 "NEWSROOM_PURGE_BACKEND is not set, so there is no CDN to purge: set it to "
-                "varnish, fastly or cloudflare (README, 'Caching and CDN purging')."
+                "varnish, fastly or cloudflare (docs/operations.md, 'Caching and CDN purging')."
             )
         if interval <= 0:
             raise CommandError("--interval must be a positive number of seconds.")
