@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -16,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from . import diff, importer, services, workflow
 from .forms import (
@@ -84,6 +86,32 @@ def object_page(model_admin, request, explainer, template, title, **context):
             "has_view_permission": True,
             "media": model_admin.media,
             **context,
+        },
+    )
+
+
+def confirm_bulk_step_page(model_admin, request, queryset, step_name: str):
+    """The question a bulk step that warns asks first, listing the explainers it would change.
+
+    The answer posts the same action and selection back with ``post=yes``, as Django's
+    "Delete selected" confirmation does; the step is then checked per explainer as ever.
+    """
+    step = workflow.STEPS[step_name]
+    return TemplateResponse(
+        request,
+        "admin/explainers/explainer/confirm_bulk_step.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": ngettext(
+                "%(step)s %(count)d explainer?", "%(step)s %(count)d explainers?", len(queryset)
+            )
+            % {"step": step.label, "count": len(queryset)},
+            "opts": model_admin.opts,
+            "step": step,
+            "action": request.POST.get("action", ""),
+            "queryset": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": model_admin.media,
         },
     )
 

@@ -203,8 +203,42 @@ def test_publish_and_unpublish_actions(admin_client, superuser):
     admin_client.post(CHANGELIST, {"action": "publish_selected", "_selected_action": ids})
     assert Explainer.objects.published().count() == 2
     assert set(Explainer.objects.values_list("updated_by", flat=True)) == {superuser.pk}
-    admin_client.post(CHANGELIST, {"action": "unpublish_selected", "_selected_action": ids[:1]})
+    answer = {"action": "unpublish_selected", "_selected_action": ids[:1], "post": "yes"}
+    admin_client.post(CHANGELIST, answer)
     assert Explainer.objects.published().count() == 1
+
+
+@pytest.mark.parametrize("step", ["unpublish", "archive"])
+def test_a_destructive_bulk_action_asks_first_and_changes_nothing_until_answered(
+    admin_client, step
+):
+    """Unpublish or archive selected shows what it would change, with a Yes that posts it."""
+    live = ExplainerFactory.create_batch(2, published=True)
+    ids = [str(e.pk) for e in live]
+    response = admin_client.post(
+        CHANGELIST, {"action": f"{step}_selected", "_selected_action": ids}
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert all(str(e) in html for e in live)
+    assert 'name="post" value="yes"' in html and f'value="{step}_selected"' in html
+    assert "workflow-destructive" in html
+    assert Explainer.objects.published().count() == 2
+
+    admin_client.post(
+        CHANGELIST, {"action": f"{step}_selected", "_selected_action": ids, "post": "yes"}
+    )
+    assert not Explainer.objects.published().exists()
+
+
+def test_a_bulk_action_that_can_be_taken_back_does_not_ask(admin_client):
+    """Submit and publish selected act at once: nothing they do is lost for good."""
+    draft = ExplainerFactory()
+    response = admin_client.post(
+        CHANGELIST, {"action": "publish_selected", "_selected_action": [draft.pk]}
+    )
+    assert response.status_code == 302
+    assert Explainer.objects.published().get() == draft
 
 
 def test_staff_without_change_permission_cannot_publish(client):
