@@ -135,14 +135,15 @@ def confirm_step_page(model_admin, request, explainer: Explainer, form: StepForm
     """The question a step that warns asks first ("Archive …?"), with a button that takes it.
 
     Works without JavaScript; the change page's script asks the same in a dialog instead.
-    The answer posts to ``transition_view`` for the version now saved.
+    The answer posts to ``transition_view`` for the version its user saw: the one the page they
+    came from showed, or the one their edits were just saved as.
     """
     step = form.step
     label = step.label_for(explainer)
     answer = TransitionForm(
         initial={
             "action": step.name,
-            "version": explainer.version,
+            "version": form.cleaned_data.get("version", explainer.version),
             "comment": form.cleaned_data["comment"],
             "confirmed": step.name,
         }

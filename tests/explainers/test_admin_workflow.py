@@ -465,3 +465,22 @@ def test_revisions_never_open_comparing_a_version_with_itself():
     comparison = response.context["comparison"]
     assert comparison["old"].version < comparison["new"].version
     assert "<del>Monday.</del><ins>Friday.</ins>" in response.text
+
+
+def test_a_confirmed_step_is_checked_against_the_version_its_user_saw():
+    """Unpublish asked from a page showing an older version is refused even after the yes."""
+    explainer = ExplainerFactory(published=True)
+    user = UserFactory(username="publisher", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_explainer", "publish_explainer"])
+    )
+    client = logged_in(user)
+    html = client.get(url("change", explainer)).text
+    seen = re.search(r'name="workflow-version" value="(\d+)"', html).group(1)
+    writer_edits(explainer, whats_next="Changed while the publisher looked.")
+    data = {"workflow-action": "unpublish", "workflow-version": seen}
+    confirm = client.post(url("change", explainer), data).context["step_form"]
+    answer = {name: confirm[name].value() for name in confirm.fields}
+    client.post(url("transition", explainer), {k: v for k, v in answer.items() if v is not None})
+    explainer.refresh_from_db()
+    assert explainer.status == Status.PUBLISHED
