@@ -484,3 +484,19 @@ def test_a_confirmed_step_is_checked_against_the_version_its_user_saw():
     client.post(url("transition", explainer), {k: v for k, v in answer.items() if v is not None})
     explainer.refresh_from_db()
     assert explainer.status == Status.PUBLISHED
+
+
+def test_a_browsers_line_endings_are_no_change_to_the_signed_off_text():
+    """A browser sends a textarea's new lines as CRLF: the text it sends back unchanged keeps
+    its sign-off, and a save of the image alone makes no change to the text."""
+    text = "Leaders met.\n\nThey agreed to talk."
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, ai_generated=True, whats_next=text)
+    services.explainer_sign_off(explainer=explainer, user=editor("signer"))
+    client = logged_in(writer())
+    token = loaded_at_of(client.get(url("change", explainer)))
+    data = full_change_data(
+        explainer, token, whats_next=text.replace("\n", "\r\n"), image=png(), image_alt="Red"
+    )
+    assert client.post(url("change", explainer), data).status_code == 302
+    explainer.refresh_from_db()
+    assert explainer.image and explainer.whats_next == text and explainer.is_signed_off
