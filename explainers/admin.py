@@ -339,6 +339,9 @@ class ExplainerAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
     def _bulk(self, request, queryset, step):
+        if workflow.STEPS[step].warning and request.POST.get("post") != "yes":
+            # As on the change page, a step that takes explainers from readers asks first.
+            return admin_views.confirm_bulk_step_page(self, request, queryset, step)
         with admin_views.reported(self, request):
             done, problems = services.bulk(
                 services.TRANSITIONS[step],
@@ -361,11 +364,11 @@ class ExplainerAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unpublish selected explainers", permissions=("unpublish",))
     def unpublish_selected(self, request, queryset):
-        self._bulk(request, queryset, "unpublish")
+        return self._bulk(request, queryset, "unpublish")
 
     @admin.action(description="Archive selected explainers", permissions=("archive",))
     def archive_selected(self, request, queryset):
-        self._bulk(request, queryset, "archive")
+        return self._bulk(request, queryset, "archive")
 
     def get_queryset(self, request):
         # The state column and the change form compare against the approved revisions.

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -175,6 +176,29 @@ def default_pair(revisions: list, live) -> list | None:
         return [live, latest]
     earlier = next((r for r in revisions if r.version != latest.version), None)
     return [earlier, latest] if earlier else None
+
+
+def confirm_bulk_step_page(model_admin, request, queryset, step_name: str):
+    """The question a bulk action that warns asks first, listing the explainers it would take.
+
+    Django's "Delete selected" asks the same way: the answer posts the action and the
+    selection again, with ``post=yes``.
+    """
+    step = workflow.STEPS[step_name]
+    return TemplateResponse(
+        request,
+        "admin/explainers/explainer/confirm_bulk_step.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": f"{step.label} {queryset.count()} explainer(s)?",
+            "opts": model_admin.opts,
+            "media": model_admin.media,
+            "step": step,
+            "action": request.POST.get("action", ""),
+            "explainers": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 def revisions_view(model_admin, request, object_id):

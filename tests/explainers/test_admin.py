@@ -203,8 +203,23 @@ def test_publish_and_unpublish_actions(admin_client, superuser):
     admin_client.post(CHANGELIST, {"action": "publish_selected", "_selected_action": ids})
     assert Explainer.objects.published().count() == 2
     assert set(Explainer.objects.values_list("updated_by", flat=True)) == {superuser.pk}
-    admin_client.post(CHANGELIST, {"action": "unpublish_selected", "_selected_action": ids[:1]})
+    data = {"action": "unpublish_selected", "_selected_action": ids[:1], "post": "yes"}
+    admin_client.post(CHANGELIST, data)
     assert Explainer.objects.published().count() == 1
+
+
+@pytest.mark.parametrize("action", ["unpublish_selected", "archive_selected"])
+def test_a_bulk_step_that_warns_readers_away_asks_first(admin_client, action):
+    """Unpublish and Archive selected say what they do and list the explainers; only the yes
+    takes the step, as on the change page."""
+    live = [ExplainerFactory(published=True, headline=f"Live story {n}") for n in range(2)]
+    data = {"action": action, "_selected_action": [str(e.pk) for e in live]}
+    response = admin_client.post(CHANGELIST, data)
+    assert response.status_code == 200 and Explainer.objects.published().count() == 2
+    assert "Live story 0" in response.text and "Live story 1" in response.text
+    assert "shared preview links stop working" in response.text
+    admin_client.post(CHANGELIST, {**data, "post": "yes"})
+    assert not Explainer.objects.published().exists()
 
 
 def test_staff_without_change_permission_cannot_publish(client):
