@@ -500,3 +500,17 @@ def test_a_browsers_line_endings_are_no_change_to_the_signed_off_text():
     assert client.post(url("change", explainer), data).status_code == 302
     explainer.refresh_from_db()
     assert explainer.image and explainer.whats_next == text and explainer.is_signed_off
+
+
+def test_text_saved_with_crlf_before_keeps_its_sign_off_when_saved_again():
+    """A section a browser stored with CRLF earlier, saved again unchanged, is no change."""
+    text = "Leaders met.\r\n\r\nThey agreed to talk."
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, ai_generated=True, whats_next=text)
+    services.explainer_sign_off(explainer=explainer, user=editor("signer"))
+    version = Explainer.objects.get(pk=explainer.pk).version
+    client = logged_in(writer())
+    token = loaded_at_of(client.get(url("change", explainer)))
+    data = full_change_data(explainer, token, whats_next=text)
+    assert client.post(url("change", explainer), data).status_code == 302
+    explainer.refresh_from_db()
+    assert explainer.is_signed_off and explainer.version == version
