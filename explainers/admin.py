@@ -340,7 +340,7 @@ class ExplainerAdmin(admin.ModelAdmin):
 
     def _bulk(self, request, queryset, step):
         if workflow.STEPS[step].warning and request.POST.get("post") != "yes":
-            # A step that cannot be taken back asks first, as Django's "Delete selected" does.
+            # As on the change page, a step that takes explainers from readers asks first.
             return admin_views.confirm_bulk_step_page(self, request, queryset, step)
         with admin_views.reported(self, request):
             done, problems = services.bulk(

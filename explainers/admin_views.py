@@ -90,32 +90,6 @@ def object_page(model_admin, request, explainer, template, title, **context):
     )
 
 
-def confirm_bulk_step_page(model_admin, request, queryset, step_name: str):
-    """The question a bulk step that warns asks first, listing the explainers it would change.
-
-    The answer posts the same action and selection back with ``post=yes``, as Django's
-    "Delete selected" confirmation does; the step is then checked per explainer as ever.
-    """
-    step = workflow.STEPS[step_name]
-    return TemplateResponse(
-        request,
-        "admin/explainers/explainer/confirm_bulk_step.html",
-        {
-            **model_admin.admin_site.each_context(request),
-            "title": ngettext(
-                "%(step)s %(count)d explainer?", "%(step)s %(count)d explainers?", len(queryset)
-            )
-            % {"step": step.label, "count": len(queryset)},
-            "opts": model_admin.opts,
-            "step": step,
-            "action": request.POST.get("action", ""),
-            "queryset": queryset,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": model_admin.media,
-        },
-    )
-
-
 def preview_view(model_admin, request, object_id):
     """Any explainer, draft or not, in the reader's design; staff only, never cached."""
     return render_preview(request, get_explainer(model_admin, request, object_id))
@@ -163,14 +137,15 @@ def confirm_step_page(model_admin, request, explainer: Explainer, form: StepForm
     """The question a step that warns asks first ("Archive …?"), with a button that takes it.
 
     Works without JavaScript; the change page's script asks the same in a dialog instead.
-    The answer posts to ``transition_view`` for the version now saved.
+    The answer posts to ``transition_view`` for the version its user saw: the one the page they
+    came from showed, or the one their edits were just saved as.
     """
     step = form.step
     label = step.label_for(explainer)
     answer = TransitionForm(
         initial={
             "action": step.name,
-            "version": explainer.version,
+            "version": form.cleaned_data.get("version", explainer.version),
             "comment": form.cleaned_data["comment"],
             "confirmed": step.name,
         }
@@ -202,6 +177,33 @@ def default_pair(revisions: list, live) -> list | None:
         return [live, latest]
     earlier = next((r for r in revisions if r.version != latest.version), None)
     return [earlier, latest] if earlier else None
+
+
+def confirm_bulk_step_page(model_admin, request, queryset, step_name: str):
+    """The question a bulk action that warns asks first, listing the explainers it would take.
+
+    Django's "Delete selected" asks the same way: the answer posts the action and the
+    selection again, with ``post=yes``.
+    """
+    step = workflow.STEPS[step_name]
+    count = queryset.count()
+    return TemplateResponse(
+        request,
+        "admin/explainers/explainer/confirm_bulk_step.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": ngettext(
+                "%(step)s %(count)d explainer?", "%(step)s %(count)d explainers?", count
+            )
+            % {"step": step.label, "count": count},
+            "opts": model_admin.opts,
+            "media": model_admin.media,
+            "step": step,
+            "action": request.POST.get("action", ""),
+            "explainers": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
 
 
 def revisions_view(model_admin, request, object_id):

@@ -12,8 +12,15 @@ from django.utils import timezone
 
 from newsroom.crispy import SubmitButton
 
-from . import images, importer, search, services, workflow
-from .models import VERSIONED_FIELDS, Explainer, Notice, NotificationPreference, version_value
+from . import images, importer, search, services, text, workflow
+from .models import (
+    SECTION_FIELDS,
+    VERSIONED_FIELDS,
+    Explainer,
+    Notice,
+    NotificationPreference,
+    version_value,
+)
 from .notifications import KINDS
 
 
@@ -59,6 +66,14 @@ class LeadImageField(forms.FileField):
 FOCAL_WIDGET = forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1, "size": 4})
 
 
+class SectionField(forms.CharField):
+    """A section's text with its line breaks as stored: a browser sending the text back
+    unchanged, with CRLF, has not changed it (nor voided its sign-off)."""
+
+    def to_python(self, value):
+        return text.unix_newlines(super().to_python(value))
+
+
 class ExplainerAdminForm(forms.ModelForm):
     """The editor's form: fills in what can be derived and explains what is wrong next to it."""
 
@@ -70,7 +85,7 @@ class ExplainerAdminForm(forms.ModelForm):
             for name in VERSIONED_FIELDS
             if name != "source_list"
         )
-        field_classes = {"image": LeadImageField}
+        field_classes = {"image": LeadImageField, **dict.fromkeys(SECTION_FIELDS, SectionField)}
         widgets = {
             "image_focal_x": FOCAL_WIDGET,
             "image_focal_y": FOCAL_WIDGET,

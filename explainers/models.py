@@ -541,6 +541,9 @@ def version_value(obj, name: str):
     value = getattr(obj, name)
     if name == "image":
         return getattr(value, "name", value) or ""
+    if name in SECTION_FIELDS:
+        # Text a browser saved before the admin stored its line breaks as LF reads the same.
+        return text.unix_newlines(value) if value else value
     return value
 
 

@@ -418,11 +418,18 @@ def is_canonical(request: HttpRequest, query: Query, canonical: dict[str, str]) 
 
 
 def canonical_redirect(request: HttpRequest, canonical: dict[str, str]):
-    """301 to the same page with the known parameters written canonically, and no others."""
+    """301 to the same page with the known parameters written canonically, and no others.
+
+    The browser may keep it; no shared cache may: a CDN keys on the whole address, so it would
+    keep one object per made-up query, and this answer costs the site no query to give again.
+    """
     encoded = urlencode(canonical)
-    return HttpResponsePermanentRedirect(
+    response = HttpResponsePermanentRedirect(
         escape_uri_path(request.path) + (f"?{encoded}" if encoded else "")
     )
+    patch_cache_control(response, private=True, max_age=settings.PUBLIC_CACHE_SECONDS)
+    response["Surrogate-Control"] = response["CDN-Cache-Control"] = "no-store"
+    return response
 
 
 # What a public page answers: it only reads, so any other method is a 405 (``public_page``).
@@ -535,7 +542,7 @@ def lookup(request: HttpRequest, query: Query) -> tuple[str | None, HttpResponse
     repay()
     canonical = query.canonical(request.GET)
     if not is_canonical(request, query, canonical) or not set(request.GET) <= set(query.names):
-        return None, shared(canonical_redirect(request, canonical))
+        return None, canonical_redirect(request, canonical)
     if set(canonical) & set(query.unstored):
         return None, None
     key = cache_key(request.path, canonical)

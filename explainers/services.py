@@ -482,6 +482,10 @@ def notice_hide(*, notice: Notice, user: AbstractBaseUser, reason: str) -> None:
     workflow.check(notice.explainer, user, "hide_notice")
     if not reason.strip():
         raise ValidationError("Say why the notice is hidden.", code="hide_reason")
+    # Locked, so that of two admins hiding it at once the second is refused too: the record
+    # of who hid it and why is written once.
+    if Notice.objects.select_for_update().get(pk=notice.pk).hidden_at is not None:
+        raise ValidationError("That notice is already hidden.", code="already_hidden")
     notice.hidden_at = timezone.now()
     notice.hidden_by = user
     notice.hidden_reason = reason.strip()

@@ -17,9 +17,15 @@ _ABBREVIATION = re.compile(
 )
 
 
+def unix_newlines(text: str) -> str:
+    """``text`` with its line breaks written as LF, as the site stores them (a browser sends a
+    textarea's as CRLF)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def paragraphs(text: str) -> list[str]:
     """Split section text at blank lines; a single line break inside a paragraph is a space."""
-    text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    text = unix_newlines(text or "")
     # str.split() breaks at the white space \s matches, without a regular expression.
     return [" ".join(chunk.split()) for chunk in _PARAGRAPH_BREAK.split(text) if chunk.strip()]
 

@@ -213,3 +213,22 @@ def test_archive_without_javascript_asks_on_a_page(live_server, browser, screens
     explainer.refresh_from_db()
     assert explainer.status == Explainer.Status.ARCHIVED
     context.close()
+
+
+def test_archive_selected_asks_on_a_page_then_archives(live_server, browser, screenshot):
+    """Archive selected in the list shows the warning and the explainers; the yes archives."""
+    stories = [ExplainerFactory(published=True, headline=f"Bulk story {n}") for n in range(2)]
+    page = log_in(browser, live_server, editor())
+    page.goto(f"{live_server.url}/admin/explainers/explainer/")
+    for story in stories:
+        page.check(f"input[name=_selected_action][value='{story.pk}']")
+    page.select_option("select[name=action]", "archive_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector(".workflow-warning")
+    assert "Bulk story 0" in page.content() and "Bulk story 1" in page.content()
+    screenshot(page, "bulk-archive-asks")
+    assert Explainer.objects.filter(status=Explainer.Status.ARCHIVED).count() == 0
+    page.click("button.workflow-destructive")
+    page.wait_for_url("**/admin/explainers/explainer/")
+    assert Explainer.objects.filter(status=Explainer.Status.ARCHIVED).count() == 2
+    page.context.close()

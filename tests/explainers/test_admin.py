@@ -203,31 +203,22 @@ def test_publish_and_unpublish_actions(admin_client, superuser):
     admin_client.post(CHANGELIST, {"action": "publish_selected", "_selected_action": ids})
     assert Explainer.objects.published().count() == 2
     assert set(Explainer.objects.values_list("updated_by", flat=True)) == {superuser.pk}
-    answer = {"action": "unpublish_selected", "_selected_action": ids[:1], "post": "yes"}
-    admin_client.post(CHANGELIST, answer)
+    data = {"action": "unpublish_selected", "_selected_action": ids[:1], "post": "yes"}
+    admin_client.post(CHANGELIST, data)
     assert Explainer.objects.published().count() == 1
 
 
-@pytest.mark.parametrize("step", ["unpublish", "archive"])
-def test_a_destructive_bulk_action_asks_first_and_changes_nothing_until_answered(
-    admin_client, step
-):
-    """Unpublish or archive selected shows what it would change, with a Yes that posts it."""
-    live = ExplainerFactory.create_batch(2, published=True)
-    ids = [str(e.pk) for e in live]
-    response = admin_client.post(
-        CHANGELIST, {"action": f"{step}_selected", "_selected_action": ids}
-    )
-    assert response.status_code == 200
-    html = response.text
-    assert all(str(e) in html for e in live)
-    assert 'name="post" value="yes"' in html and f'value="{step}_selected"' in html
-    assert "workflow-destructive" in html
-    assert Explainer.objects.published().count() == 2
-
-    admin_client.post(
-        CHANGELIST, {"action": f"{step}_selected", "_selected_action": ids, "post": "yes"}
-    )
+@pytest.mark.parametrize("action", ["unpublish_selected", "archive_selected"])
+def test_a_bulk_step_that_warns_readers_away_asks_first(admin_client, action):
+    """Unpublish and Archive selected say what they do and list the explainers; only the yes
+    takes the step, as on the change page."""
+    live = [ExplainerFactory(published=True, headline=f"Live story {n}") for n in range(2)]
+    data = {"action": action, "_selected_action": [str(e.pk) for e in live]}
+    response = admin_client.post(CHANGELIST, data)
+    assert response.status_code == 200 and Explainer.objects.published().count() == 2
+    assert "Live story 0" in response.text and "Live story 1" in response.text
+    assert "shared preview links stop working" in response.text
+    admin_client.post(CHANGELIST, {**data, "post": "yes"})
     assert not Explainer.objects.published().exists()
 
 

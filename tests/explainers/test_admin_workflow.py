@@ -465,3 +465,52 @@ def test_revisions_never_open_comparing_a_version_with_itself():
     comparison = response.context["comparison"]
     assert comparison["old"].version < comparison["new"].version
     assert "<del>Monday.</del><ins>Friday.</ins>" in response.text
+
+
+def test_a_confirmed_step_is_checked_against_the_version_its_user_saw():
+    """Unpublish asked from a page showing an older version is refused even after the yes."""
+    explainer = ExplainerFactory(published=True)
+    user = UserFactory(username="publisher", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_explainer", "publish_explainer"])
+    )
+    client = logged_in(user)
+    html = client.get(url("change", explainer)).text
+    seen = re.search(r'name="workflow-version" value="(\d+)"', html).group(1)
+    writer_edits(explainer, whats_next="Changed while the publisher looked.")
+    data = {"workflow-action": "unpublish", "workflow-version": seen}
+    confirm = client.post(url("change", explainer), data).context["step_form"]
+    answer = {name: confirm[name].value() for name in confirm.fields}
+    client.post(url("transition", explainer), {k: v for k, v in answer.items() if v is not None})
+    explainer.refresh_from_db()
+    assert explainer.status == Status.PUBLISHED
+
+
+def test_a_browsers_line_endings_are_no_change_to_the_signed_off_text():
+    """A browser sends a textarea's new lines as CRLF: the text it sends back unchanged keeps
+    its sign-off, and a save of the image alone makes no change to the text."""
+    text = "Leaders met.\n\nThey agreed to talk."
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, ai_generated=True, whats_next=text)
+    services.explainer_sign_off(explainer=explainer, user=editor("signer"))
+    client = logged_in(writer())
+    token = loaded_at_of(client.get(url("change", explainer)))
+    data = full_change_data(
+        explainer, token, whats_next=text.replace("\n", "\r\n"), image=png(), image_alt="Red"
+    )
+    assert client.post(url("change", explainer), data).status_code == 302
+    explainer.refresh_from_db()
+    assert explainer.image and explainer.whats_next == text and explainer.is_signed_off
+
+
+def test_text_saved_with_crlf_before_keeps_its_sign_off_when_saved_again():
+    """A section a browser stored with CRLF earlier, saved again unchanged, is no change."""
+    text = "Leaders met.\r\n\r\nThey agreed to talk."
+    explainer = ExplainerFactory(status=Status.IN_REVIEW, ai_generated=True, whats_next=text)
+    services.explainer_sign_off(explainer=explainer, user=editor("signer"))
+    version = Explainer.objects.get(pk=explainer.pk).version
+    client = logged_in(writer())
+    token = loaded_at_of(client.get(url("change", explainer)))
+    data = full_change_data(explainer, token, whats_next=text)
+    assert client.post(url("change", explainer), data).status_code == 302
+    explainer.refresh_from_db()
+    assert explainer.is_signed_off and explainer.version == version

@@ -48,6 +48,16 @@ def test_a_new_explainer_reaches_the_home_page_at_once(client, published_explain
     assert newer.headline in client.get(reverse("explainers:list")).text
 
 
+@pytest.mark.parametrize("method", ["get", "head"])
+@pytest.mark.parametrize("query", ["?junk=1", "?page=01", "?page=2&page=3", "?PAGE=2"])
+def test_a_redirect_to_the_canonical_address_is_kept_by_no_shared_cache(client, method, query):
+    """The 301 a made-up query gets is the browser's alone: a CDN would keep one per query."""
+    response = getattr(client, method)("/" + query)
+    assert response.status_code == 301
+    assert response["Surrogate-Control"] == response["CDN-Cache-Control"] == "no-store"
+    assert "private" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+
+
 @pytest.mark.parametrize("cookie", ["", "sessionid=garbage"], ids=["reader", "session"])
 @pytest.mark.parametrize(
     ("query", "location"),
@@ -190,7 +200,7 @@ def test_a_page_number_written_another_way_redirects_to_its_address(client, quer
     ExplainerFactory.create_batch(21, published=True)
     response = client.get("/" + query)
     assert response.status_code == 301 and response["Location"] == location
-    assert "public" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("value", ["0", "00", "-1", "+2", "1e3", "1.0", " 2", "２", "last", "x"])

@@ -133,6 +133,19 @@ def test_only_admins_hide_notices_with_a_reason(client):
     assert "Oops." not in client.get(explainer.get_absolute_url()).text
 
 
+def test_a_hidden_notice_cannot_be_hidden_again():
+    """Hiding a hidden notice is refused: who hid it, when and why stay as first recorded."""
+    notice = services.notice_add(
+        explainer=ExplainerFactory(published=True), user=editor(), kind="update", text="Oops."
+    )
+    first, second = (UserFactory(is_staff=True, is_superuser=True) for _ in range(2))
+    services.notice_hide(notice=notice, user=first, reason="Duplicate")
+    with pytest.raises(ValidationError):
+        services.notice_hide(notice=Notice.objects.get(), user=second, reason="Rewritten")
+    notice = Notice.objects.get()
+    assert (notice.hidden_by, notice.hidden_reason) == (first, "Duplicate")
+
+
 def test_corrections_page_lists_published_corrections_newest_first(client):
     """/corrections/ lists corrections on published explainers only, newest first."""
     first, second = ExplainerFactory(published=True), ExplainerFactory(published=True)
