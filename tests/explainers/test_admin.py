@@ -10,12 +10,14 @@ from PIL import Image
 
 from explainers.models import HEADLINE_PLACEHOLDER, Explainer
 from explainers.services import explainer_publish
+from tests.explainers.admin_client import full_change_data, loaded_at_of, logged_in, url
 from tests.factories import (
     ExplainerFactory,
     SourceFactory,
     TopicFactory,
     UserFactory,
     explainer_form_data,
+    writer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -332,3 +334,12 @@ def test_import_page_needs_add_permission(client):
     """Staff who may not add explainers cannot import."""
     client.force_login(UserFactory(is_staff=True))
     assert client.get(IMPORT).status_code == 403
+
+
+def test_save_as_new_is_refused(live):
+    """A crafted "Save as new" cannot copy an explainer (and shed its AI label)."""
+    author = logged_in(writer())
+    token = loaded_at_of(author.get(url("change", live)))
+    data = {**full_change_data(live, token), "_saveasnew": "1"}
+    assert author.post(url("change", live), data).status_code == 400
+    assert Explainer.objects.count() == 1

@@ -514,3 +514,56 @@ def test_text_saved_with_crlf_before_keeps_its_sign_off_when_saved_again():
     assert client.post(url("change", explainer), data).status_code == 302
     explainer.refresh_from_db()
     assert explainer.is_signed_off and explainer.version == version
+
+
+def workflow_post(explainer: Explainer, page, action: str) -> dict:
+    """The change form as ``page`` rendered it for ``explainer``, with a Workflow step pressed."""
+    data = full_change_data(explainer, loaded_at_of(page))
+    return {**data, "workflow-action": action}
+
+
+def test_publish_refuses_a_version_the_editor_never_saw(client, live):
+    """Publishing from a page opened before a writer's save is refused; readers keep the old."""
+    boss = logged_in(editor("boss"))
+    page = boss.get(url("change", live))
+    writer_edits(live, headline="Headline the editor never saw")
+    response = boss.post(url("change", live), workflow_post(live, page, "publish"), follow=True)
+
+    assert "writer saved this explainer" in response.text
+    assert "“Publish changes” was not taken" in response.text
+    assert "Headline the editor never saw" not in client.get("/explainers/approved-slug/").text
+    live.refresh_from_db()
+    assert live.has_pending_changes and live.headline == "Headline the editor never saw"
+
+
+def test_the_step_address_refuses_a_version_its_page_never_showed(client, live):
+    """A step posted on its own names the version it was meant for; an older one is refused."""
+    writer_edits(live, headline="Headline the editor never saw")
+    boss = logged_in(editor("boss"))
+    data = {"action": "publish", "version": live.version}
+    response = boss.post(url("transition", live), data, follow=True)
+
+    assert "saved version 2 after you opened this page" in response.text
+    assert "Headline the editor never saw" not in client.get("/explainers/approved-slug/").text
+
+
+def test_publish_from_a_fresh_page_works(client, live):
+    """The same button on a page showing the current version publishes it."""
+    writer_edits(live, headline="Headline the editor saw")
+    boss = logged_in(editor("boss"))
+    page = boss.get(url("change", live))
+    shown = Explainer.objects.get(pk=live.pk)
+    boss.post(url("change", live), workflow_post(shown, page, "publish"))
+    assert "Headline the editor saw" in client.get("/explainers/approved-slug/").text
+
+
+def test_sign_off_covers_only_the_version_the_editor_saw():
+    """A sign-off from a page opened before a writer's save does not sign off the new text."""
+    explainer = ExplainerFactory(ai_generated=True)
+    boss = logged_in(editor("boss"))
+    page = boss.get(url("change", explainer))
+    writer_edits(explainer, whats_next="AI text the editor never read.")
+    boss.post(url("change", explainer), workflow_post(explainer, page, "sign_off"))
+
+    explainer.refresh_from_db()
+    assert not explainer.is_signed_off

@@ -1,4 +1,5 @@
 import json
+import unicodedata
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -7,8 +8,9 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import Truncator
 
-from explainers import services
+from explainers import services, structured_data
 from explainers.models import Notice
 from explainers.structured_data import AI_REVIEWED_SOURCE_TYPE
 from newsroom.site import absolute_url
@@ -248,3 +250,68 @@ def test_correction_is_in_json_ld_only_once_visible(client, article):
     services.notice_hide(notice=notice, user=root, reason="Duplicate")
     (data,) = Metadata(client.get(article.get_absolute_url()).text).json_ld
     assert "correction" not in data
+
+
+def test_json_ld_headline_of_a_short_decomposed_headline_is_as_before(client):
+    """The JSON-LD headline is Truncator's NFC text as before, not the raw decomposed one."""
+    headline = "Cafe\u0301 owners protest the new rules"
+    explainer = ExplainerFactory(published=True, headline=headline)
+    (data,) = Metadata(client.get(explainer.get_absolute_url()).text).json_ld
+    assert (
+        data["headline"]
+        == unicodedata.normalize("NFC", headline)
+        == "Café owners protest the new rules"
+    )
+
+
+@pytest.mark.parametrize("length", [109, 110, 111, 150])
+def test_json_ld_headline_near_the_limit_is_as_before(client, length):
+    """Around 110 characters, the JSON-LD headline is what Truncator always gave."""
+    headline = ("Glacier melt " * 20)[: length - 1] + "x"
+    explainer = ExplainerFactory(published=True, headline=headline)
+    (data,) = Metadata(client.get(explainer.get_absolute_url()).text).json_ld
+    assert data["headline"] == Truncator(headline).chars(structured_data.HEADLINE_MAX)
+    assert len(data["headline"]) <= structured_data.HEADLINE_MAX
+
+
+def test_a_preview_shows_the_working_copy_sections_and_summary(client):
+    """render_preview gets its sections and JSON-LD description from the working copy."""
+    explainer = ExplainerFactory(
+        whats_happening="Draft news first. Then more.\n\nDraft second paragraph.",
+        whats_next="Draft outlook.",
+    )
+    _, token = services.preview_link_create(explainer=explainer, user=editor(), days=7)
+    html = client.get(reverse("explainers:preview", args=[token])).text
+    assert "<p>Draft second paragraph.</p>" in html and "<p>Draft outlook.</p>" in html
+    (data,) = Metadata(html).json_ld
+    assert data["description"] == "Draft news first."
+    assert "articleSection" not in data  # the draft has no topic
+
+
+def test_the_publisher_follows_a_settings_change(settings):
+    """The publisher worked out once per process is worked out again when settings change."""
+    assert structured_data.publisher()["name"] == settings.SITE_NAME
+    settings.SITE_NAME = "Daily Explainer"
+    settings.PUBLISHER_LOGO_URL = "https://cdn.example/other-logo.png"
+    organization = structured_data.publisher()
+    assert organization["name"] == "Daily Explainer"
+    assert organization["logo"]["url"] == "https://cdn.example/other-logo.png"
+
+
+def test_a_caller_changing_its_publisher_changes_no_other_page():
+    """publisher() gives each caller a dict of its own: the kept values cannot be changed."""
+    structured_data.publisher()["logo"]["url"] = "https://evil.example/logo.png"
+    assert structured_data.publisher()["logo"]["url"] != "https://evil.example/logo.png"
+
+
+def test_json_ld_cannot_close_its_script_element(client):
+    """A headline with </script> and <!-- stays inside the JSON-LD string."""
+    explainer = ExplainerFactory(
+        published=True, headline="Talks </script><script>alert(1)</script><!-- end"
+    )
+    html = client.get(explainer.get_absolute_url()).text
+    script = html[html.index('<script type="application/ld+json">') :]
+    script = script[: script.index("</script>")]
+    assert "<" not in script[len('<script type="application/ld+json">') :]
+    (data,) = Metadata(html).json_ld
+    assert data["headline"] == "Talks </script><script>alert(1)</script><!-- end"

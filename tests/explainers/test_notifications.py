@@ -163,3 +163,18 @@ def test_a_line_break_in_a_headline_cannot_break_the_email(run_on_commit, people
     (message,) = mail.outbox
     assert message.subject == "[Newsroom] Published: Talks Bcc: victim@example.com"
     assert message.recipients() == [people["writer"].email]
+
+
+def test_workflow_emails_link_to_the_admin_at_the_sites_address(
+    django_capture_on_commit_callbacks, settings
+):
+    """A notification links to the admin at the site's address (SITE_URL), not a bare path."""
+    settings.SITE_URL = "https://news.example.org"
+    author = writer("wendy")
+    editor("eddie")
+    draft = ExplainerFactory(headline="Talks", created_by=author)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.explainer_submit(explainer=draft, user=author, comment="Please look")
+    (message,) = mail.outbox
+    path = reverse("admin:explainers_explainer_change", args=[draft.pk])
+    assert f"https://news.example.org{path}" in message.body

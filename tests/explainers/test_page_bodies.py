@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from explainers import page_cache
+from explainers.models import Explainer
 from explainers.services import explainer_publish, explainer_unpublish, notice_add
 from tests.factories import ExplainerFactory, TopicFactory, editor
 from tests.http import max_age
@@ -97,7 +98,7 @@ def test_a_publication_elsewhere_renders_no_page_again(client, superuser, render
     """An explainer of another topic published: other pages keep their bodies and full lists.
 
     A list its topic fills has no room for an explainer of another topic; one filled by text
-    has, so only such lists are worked out again (test_attacks_round3.py).
+    has, so only such lists are worked out again (test_related.py).
     """
     topic = TopicFactory()
     explainer = ExplainerFactory(published=True, topic=topic)
@@ -204,3 +205,15 @@ def test_a_new_headline_works_the_related_list_out_again(client, renders):
     renders.clear()
     assert "Harbour strike ends" in client.get(url).text
     assert "includes/related.html" in renders
+
+
+def test_a_card_changes_with_its_first_sentence_only(client):
+    """Cards are kept under what they show: the first sentence, not the whole text."""
+    explainer = ExplainerFactory(published=True, whats_happening="First sentence. Second one.")
+    assert "First sentence." in client.get("/").text
+    Explainer.objects.filter(pk=explainer.pk).update(whats_happening="First sentence. Other.")
+    explainer.live_revision.__class__.objects.filter(pk=explainer.live_revision_id).update(
+        whats_happening="Changed sentence. Other."
+    )
+    page_cache.invalidate("home")
+    assert "Changed sentence." in client.get("/").text

@@ -1,12 +1,17 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.urls import reverse
+from django.utils import timezone
 
-from explainers import page_cache
-from explainers.models import Topic
+from explainers import page_cache, selectors
+from explainers.models import SlugRedirect, Topic
 from explainers.services import explainer_publish, explainer_unpublish
-from tests.factories import ExplainerFactory, TopicFactory
+from tests.factories import ExplainerFactory, TopicFactory, editor
+from tests.http import max_age
 from tests.services import redis_url
 
 pytestmark = pytest.mark.django_db
@@ -502,3 +507,90 @@ def test_pages_are_stored_without_the_middleware(
     first = client.get(url)
     with django_assert_num_queries(0):
         assert client.get(url).content == first.content
+
+
+def test_a_redirect_worked_out_while_its_explainer_changed_is_kept_by_no_shared_cache(
+    client, monkeypatch
+):
+    """An old slug's 301 worked out while its explainer changed goes out with max-age=0."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    SlugRedirect.objects.create(old_slug="old-address", explainer=explainer)
+    read_state = selectors.page_state
+
+    def state_then_change(slug):
+        state = read_state(slug)
+        page_cache.invalidate(f"explainer-{explainer.pk}")  # e.g. its slug changes now
+        return state
+
+    monkeypatch.setattr(selectors, "page_state", state_then_change)
+    during = client.get("/explainers/old-address/")
+    assert during.status_code == 301
+    assert max_age(during) == 0 == max_age(during, "Surrogate-Control")
+    assert max_age(during, "CDN-Cache-Control") == 0
+
+
+def test_an_old_slugs_redirect_keeps_its_lifetime_when_nothing_changed(client):
+    """A 301 from an old slug that nothing changed under is still kept by shared caches."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    SlugRedirect.objects.create(old_slug="old-address", explainer=explainer)
+    response = client.get("/explainers/old-address/")
+    assert response.status_code == 301
+    assert max_age(response) > 0 and max_age(response, "Surrogate-Control") > 0
+
+
+@pytest.mark.parametrize("change", ["publication", "expiry", "scheduled change"])
+def test_a_change_elsewhere_bounds_a_page_whose_body_is_kept(client, renders, change):
+    """Body from the cache, related list redone: the next change anywhere still bounds it."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    url = explainer.get_absolute_url()
+    client.get(url)  # body and related list kept
+    at = timezone.now() + timedelta(minutes=10)
+    if change == "publication":
+        ExplainerFactory(published=True, published_at=at, topic=TopicFactory())
+    elif change == "expiry":
+        ExplainerFactory(published=True, expires_at=at, topic=TopicFactory())
+    else:
+        other = ExplainerFactory(published=True, topic=TopicFactory())
+        other.headline = "A headline scheduled for later"
+        other.save()
+        explainer_publish(explainer=other, user=None, at=at)
+    renders.clear()
+    with time_machine.travel(at - timedelta(seconds=5), tick=False):
+        response = client.get(url)
+    assert "explainers/explainer_detail.html" not in renders
+    assert "includes/related.html" in renders
+    assert 0 <= max_age(response) <= 5
+    assert 0 <= max_age(response, "Surrogate-Control") <= 5
+
+
+def test_nothing_of_a_logged_in_request_reaches_the_shared_page(client):
+    """A staff member's visit neither writes their name, a CSRF token nor Vary: Cookie."""
+    explainer = ExplainerFactory(published=True)
+    staff = editor("page-cache-staff")
+    client.force_login(staff)
+    response = client.get(explainer.get_absolute_url())
+    html = response.text
+    assert "page-cache-staff" not in html
+    assert "csrfmiddlewaretoken" not in html
+    assert "Cookie" not in response.get("Vary", "")
+    assert "csrftoken" not in response.cookies
+    client.logout()
+    assert client.get(explainer.get_absolute_url()).text == html
+
+
+class _Unreachable:
+    def get_many(self, keys):
+        return {}
+
+    def add(self, *args, **kwargs):
+        return False
+
+
+def test_an_unreachable_cache_gives_each_key_a_version_nothing_has(monkeypatch):
+    """Without the cache, each key gets its own "0-unavailable-…" version, never shared."""
+    monkeypatch.setattr(page_cache, "cache", _Unreachable())
+    first = page_cache.settle_versions(["a", "b", "a"])
+    second = page_cache.settle_versions(["a", "b"])
+    assert set(first) == {"a", "b"}
+    assert all(v.startswith("0-unavailable-") for v in (*first.values(), *second.values()))
+    assert first["a"] != first["b"] and first["a"] != second["a"]

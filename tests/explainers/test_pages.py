@@ -1,17 +1,24 @@
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from explainers import renditions, services
-from explainers.models import RenditionSet
+from explainers.models import Explainer, RenditionSet
 from newsroom.site import absolute_url
 from tests.explainers import image_files as files
+from tests.explainers.admin_client import png
+from tests.explainers.related_helpers import publish, schedule_edit
+from tests.explainers.test_metadata import Metadata
 from tests.explainers.test_public_record import json_ld
 from tests.factories import ExplainerFactory, SourceFactory, TopicFactory, editor
+from tests.http import forget_page
 
 pytestmark = pytest.mark.django_db
 
@@ -359,3 +366,302 @@ def test_preview_links_name_the_site_url(admin_client, draft_explainer, settings
     url = reverse("admin:explainers_explainer_preview", args=[draft_explainer.pk])
     html = admin_client.get(url, HTTP_HOST="localhost:4444").text
     assert json_ld(html)["url"] == "https://news.example.com" + draft_explainer.get_absolute_url()
+
+
+# What an editor or importer might type into any field readers see.
+EVIL = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>{{ 7*7 }}{% if 1 %}J{% endif %}"
+
+
+RAW_MARKERS = ("<script>alert(1)", "<img src=x", "onerror=alert(2)>")
+
+
+def hostile_explainer(**extra) -> Explainer:
+    """An explainer whose every reader-visible field carries markup and template syntax."""
+    explainer = ExplainerFactory(
+        headline=f"Headline {EVIL}",
+        whats_happening=f"Happening {EVIL}. More.\n\nSecond {EVIL}",
+        why_its_important=f"Important {EVIL}",
+        whats_next=f"Next {EVIL}",
+        topic=TopicFactory(name=f"Topic {EVIL}"[:80]),
+        image=png("evil.png", "red"),
+        image_alt=f"Alt {EVIL}",
+        image_credit=f"Credit {EVIL}",
+        ai_generated=True,
+        **extra,
+    )
+    SourceFactory(
+        explainer=explainer,
+        label=f"Label {EVIL}",
+        url='https://example.com/?q="><script>alert(3)</script>',
+    )
+    explainer.refresh_from_db()
+    return explainer
+
+
+def sign_off_and_publish(explainer: Explainer, **kwargs):
+    boss = editor()
+    explainer.refresh_from_db()
+    if explainer.ai_generated:
+        services.explainer_sign_off(explainer=explainer, user=boss)
+        explainer.refresh_from_db()
+    services.explainer_publish(explainer=explainer, user=boss, **kwargs)
+    explainer.refresh_from_db()
+
+
+def assert_no_raw_markup(html: str):
+    for marker in (*RAW_MARKERS, "<script>alert(3)"):
+        assert marker not in html
+    # Template syntax is text: never evaluated by Jinja2.
+    assert "{{ 7*7 }}" in unescape(html)
+    assert "J{% endif %}" in unescape(html)
+
+
+def test_every_editor_field_is_escaped_on_the_public_page(client):
+    """Headline, sections, topic, image alt/credit, sources and notices are escaped for readers."""
+    explainer = hostile_explainer()
+    sign_off_and_publish(explainer)
+    services.notice_add(
+        explainer=explainer, user=editor(), kind="correction", text=f"Correction {EVIL}"
+    )
+    services.notice_add(explainer=explainer, user=editor(), kind="update", text=f"Update {EVIL}")
+    explainer.refresh_from_db()
+    html = client.get(explainer.get_absolute_url()).text
+    assert_no_raw_markup(html)
+    page = unescape(html)
+    for field in ("Headline", "Happening", "Second", "Important", "Next", "Alt", "Credit"):
+        assert f"{field} {EVIL}" in page
+    assert f"Label {EVIL}" in page and f"Correction {EVIL}" in page and f"Update {EVIL}" in page
+    # The source's quote cannot close the href attribute.
+    assert 'href="https://example.com/?q=&#34;&gt;&lt;script&gt;' in html
+    (data,) = Metadata(html).json_ld
+    assert data["headline"].startswith("Headline <script>")
+
+
+def test_every_working_copy_field_is_escaped_in_the_admin_preview(client):
+    """The admin preview and a shared preview link escape every field of the working copy."""
+    explainer = hostile_explainer()
+    client.force_login(editor())
+    admin_html = client.get(reverse("admin:explainers_explainer_preview", args=[explainer.pk])).text
+    _, token = services.preview_link_create(explainer=explainer, user=editor(), days=7)
+    link_html = client.get(reverse("explainers:preview", args=[token])).text
+    for html in (admin_html, link_html):
+        assert "Preview: not published." in html
+        assert_no_raw_markup(html)
+        assert f"Headline {EVIL}" in unescape(html)
+
+
+def test_a_javascript_url_already_in_a_revision_is_written_as_is(client):
+    """The template does not filter schemes itself: a stored javascript: address is a live link.
+
+    Only the model's validator stands between an editor and this (defence in depth missing).
+    """
+    explainer = ExplainerFactory(published=True)
+    Explainer.objects.filter(pk=explainer.pk).update(
+        source_list=[{"label": "x", "url": "javascript:alert(1)"}]
+    )
+    explainer.live_revision.__class__.objects.filter(history_id=explainer.live_revision_id).update(
+        source_list=[{"label": "x", "url": "javascript:alert(1)"}]
+    )
+    html = client.get(explainer.get_absolute_url()).text
+    assert 'href="javascript:alert(1)"' in html
+
+
+def test_the_page_never_shows_or_loads_the_working_copy(client):
+    """A pending edit's text is neither shown nor even selected on a cold render."""
+    explainer = ExplainerFactory(published=True, headline="Approved words here")
+    explainer.headline = "Pending narwhal headline"
+    explainer.whats_happening = "Pending narwhal text. More."
+    explainer.image_alt = "Pending narwhal alt"
+    explainer.save()
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(explainer.get_absolute_url()).text
+    assert "narwhal" not in html.lower()
+    assert "Approved words here" in html
+    table = Explainer._meta.db_table
+    for query in queries.captured_queries:
+        for column in ("headline", "whats_happening", "image_alt", "source_list"):
+            assert f'"{table}"."{column}"' not in query["sql"], query["sql"]
+
+
+def _deferred_loads(queries) -> list[str]:
+    """Queries Django runs to fetch one deferred field of one row."""
+    found = []
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        selected = sql[: sql.upper().find(" FROM ")]
+        if re.fullmatch(r'SELECT "([a-z_]+)"\."(id|history_id)", "\1"\."[a-z_]+"', selected):
+            found.append(sql)
+    return found
+
+
+@pytest.mark.parametrize("scheduled", [False, True], ids=["live", "scheduled-due"])
+def test_a_cold_render_fetches_no_deferred_field(client, scheduled):
+    """.only() on the page's explainer costs no extra query, scheduled changes or not."""
+    topic = TopicFactory()
+    explainer = ExplainerFactory(
+        topic=topic, ai_generated=True, image=png("a.png", "blue"), image_alt="A lake"
+    )
+    SourceFactory(explainer=explainer)
+    sign_off_and_publish(explainer)
+    services.notice_add(explainer=explainer, user=editor(), kind="correction", text="Fixed.")
+    ExplainerFactory(published=True, topic=topic)
+    if scheduled:
+        explainer.refresh_from_db()
+        explainer.headline = "Scheduled headline"
+        explainer.save()
+        sign_off_and_publish(explainer, at=timezone.now() + timedelta(minutes=1))
+    travel = timezone.now() + timedelta(minutes=2 if scheduled else 0)
+    with time_machine.travel(travel, tick=False), CaptureQueriesContext(connection) as queries:
+        slug = Explainer.objects.get(pk=explainer.pk).public_slug
+        response = client.get(reverse("explainers:detail", kwargs={"slug": slug}))
+    assert response.status_code == 200
+    assert _deferred_loads(queries) == []
+
+
+def test_the_deferred_load_detector_sees_one(db):
+    """A deferred field read on an explainer loaded with .only() is what _deferred_loads finds."""
+    explainer = ExplainerFactory(published=True)
+    loaded = Explainer.objects.only("status").get(pk=explainer.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert loaded.headline == explainer.headline
+    assert len(_deferred_loads(queries)) == 1
+
+
+def test_a_warm_body_with_a_cold_related_list_fetches_no_deferred_field(client):
+    """Only the related list redone (the body kept): still no deferred-field query."""
+    topic = TopicFactory()
+    explainer = ExplainerFactory(published=True, topic=topic)
+    url = explainer.get_absolute_url()
+    client.get(url)
+    ExplainerFactory(published=True, topic=topic)  # the topic's list changes
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert _deferred_loads(queries) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?voted=yes&sent=1",
+        "?voted=no",
+        "?voted=maybe",
+        "?voted=yes&voted=no",
+        "?voted=%00",
+        "?sent=1",
+        "?voted[]=yes",
+    ],
+)
+def test_odd_vote_outcomes_are_pages_not_errors(client, query):
+    """Any ?voted / ?sent is a page (the widget thanks only for yes/no), never a 500."""
+    explainer = ExplainerFactory(published=True)
+    response = client.get(explainer.get_absolute_url() + query, follow=True)
+    assert response.status_code == 200
+    assert "Do you find this article useful?" in response.text
+
+
+@pytest.mark.parametrize(
+    "slug", ["%00", "a" * 300, "%E9t%C3%A9", "..%2F..%2Fetc", "x%0d%0aSet-Cookie:a=b"]
+)
+def test_odd_slugs_are_404s(client, slug):
+    """An odd address under /explainers/ is a 404, not a 500."""
+    prefix = ExplainerFactory(published=True).get_absolute_url().rsplit("/", 2)[0]
+    response = client.get(f"{prefix}/{slug}/")
+    assert response.status_code in (404, 301)
+
+
+@pytest.mark.parametrize(
+    "published_at",
+    [
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 00:30 GMT, the hour before the change
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),  # 02:30 BST
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 01:30 BST, the first of two 01:30s
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 01:30 GMT, the second
+    ],
+)
+def test_dateline_in_a_summer_time_zone_as_djangos_date_filter(client, settings, published_at):
+    """With TIME_ZONE Europe/London, each 01:30 on the night the clocks go back reads apart."""
+    from django.template.defaultfilters import date as django_date
+
+    settings.TIME_ZONE = "Europe/London"
+    with time_machine.travel(published_at + timedelta(days=1), tick=False):
+        explainer = ExplainerFactory(published=True, published_at=published_at)
+        html = client.get(explainer.get_absolute_url()).text
+    local = timezone.localtime(published_at)
+    expected = django_date(local, "j F Y, H:i T")
+    assert f'Published <time datetime="{django_date(local, "c")}">{expected}</time>' in html
+    assert Metadata(html).one("article:published_time") == django_date(local, "c")
+
+
+def test_both_01_30s_of_one_night_show_their_own_offset(client, settings):
+    """01:30 BST and 01:30 GMT of one night keep their own offsets (no cached string shared);
+    the ambiguous hour has no abbreviation, as Django's date filter always wrote it."""
+    settings.TIME_ZONE = "Europe/London"
+    first = ExplainerFactory(published=True, published_at=datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    second = ExplainerFactory(
+        published=True, published_at=datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    )
+    with time_machine.travel(datetime(2026, 10, 26, tzinfo=UTC), tick=False):
+        a = client.get(first.get_absolute_url()).text
+        b = client.get(second.get_absolute_url()).text
+    assert '<time datetime="2026-10-25T01:30:00+01:00">25 October 2026, 01:30 </time>' in a
+    assert '<time datetime="2026-10-25T01:30:00+00:00">25 October 2026, 01:30 </time>' in b
+
+
+def test_a_scheduled_edit_shows_neither_early_nor_late(client):
+    """The live text until the scheduled time, the new text (and slug) from it, no stale page."""
+    now = timezone.now().replace(microsecond=0)
+    explainer = ExplainerFactory(published=True, headline="Before the switch")
+    at = now + timedelta(hours=1)
+    old = reverse("explainers:detail", kwargs={"slug": explainer.slug})
+    schedule_edit(explainer, at=at, headline="After the switch", slug="after-the-switch")
+    new = reverse("explainers:detail", kwargs={"slug": "after-the-switch"})
+    with time_machine.travel(at - timedelta(microseconds=1), tick=False):
+        page = client.get(old)
+        assert "Before the switch" in page.text and "After the switch" not in page.text
+        assert client.get(new).status_code == 404
+    with time_machine.travel(at, tick=False):
+        assert client.get(old).status_code == 301
+        page = client.get(new)
+        assert "After the switch" in page.text and "Before the switch" not in page.text
+
+
+def test_a_pending_edit_never_shows_through_the_one_query(client):
+    """An edit saved but not published stays out of the page, its body and its related list."""
+    explainer = publish(headline="Published ferry timetable")
+    client.get(explainer.get_absolute_url())
+    explainer.headline = "Pending secret ferry headline"
+    explainer.whats_happening = "Pending secret paragraph."
+    explainer.topic = TopicFactory(name="Pending secret topic")
+    services.explainer_record_edit(explainer=explainer, user=editor("pages-editor"))
+    forget_page(explainer.get_absolute_url())
+    page = client.get(explainer.get_absolute_url()).text
+    assert "Pending secret" not in page
+    assert "Published ferry timetable" in page
+    pending_slug = reverse("explainers:detail", kwargs={"slug": "pending-secret-ferry-headline"})
+    assert client.get(pending_slug).status_code == 404
+
+
+def test_an_unpublished_or_expired_explainer_is_gone_at_once(client):
+    """Unpublishing or an expiry passing: 404, the page stored before is not served."""
+    explainer = publish(headline="Short lived page")
+    url = explainer.get_absolute_url()
+    assert client.get(url).status_code == 200
+    services.explainer_unpublish(explainer=explainer, user=editor("pages-editor"))
+    assert client.get(url).status_code == 404
+    other = publish(headline="Expiring page")
+    now = timezone.now()
+    Explainer.objects.filter(pk=other.pk).update(expires_at=now + timedelta(minutes=5))
+    assert client.get(other.get_absolute_url()).status_code == 200
+    with time_machine.travel(now + timedelta(minutes=5), tick=False):
+        assert client.get(other.get_absolute_url()).status_code == 404
+
+
+def test_a_topic_rename_shows_on_the_next_miss(client):
+    """The page's topic as it is now, after a rename, for readers in the fast path."""
+    topic = TopicFactory(name="Old topic name")
+    explainer = publish(headline="Topic rename page", topic=topic)
+    assert "Old topic name" in client.get(explainer.get_absolute_url()).text
+    topic.name = "New topic name"
+    topic.save()
+    page = client.get(explainer.get_absolute_url()).text
+    assert "New topic name" in page and "Old topic name" not in page

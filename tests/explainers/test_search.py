@@ -3,6 +3,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -357,3 +358,15 @@ def test_a_search_run_while_a_change_commits_is_not_kept_past_it(
         explainer.save()
         during = search.generation()  # a search that began before the commit
     assert search.generation() != during
+
+
+def test_a_scheduled_explainer_reaches_a_kept_search_page_on_time(client):
+    """Search results kept in search's own cache show an explainer scheduled for T from T on."""
+    publish(headline="Harbour strike ends")
+    at = timezone.now() + timedelta(minutes=10)
+    later = ExplainerFactory(headline="Harbour fees rise")
+    services.explainer_publish(explainer=later, user=editor("search-editor"), at=at)
+    with time_machine.travel(at - timedelta(seconds=5), tick=False):
+        assert "Harbour fees rise" not in client.get("/search/", {"q": "harbour"}).text
+    with time_machine.travel(at + timedelta(milliseconds=500), tick=False):
+        assert "Harbour fees rise" in client.get("/search/", {"q": "harbour"}).text

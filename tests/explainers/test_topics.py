@@ -5,8 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from explainers import services
+from explainers.models import Explainer, Topic
+from tests.explainers.admin_client import logged_in, writer_edits
 from tests.explainers.conftest import SECRET_WORDS
-from tests.factories import ExplainerFactory, TopicFactory, editor
+from tests.factories import ExplainerFactory, TopicFactory, UserFactory, editor
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +117,26 @@ def test_topic_queries_do_not_grow(client, django_assert_max_num_queries):
     # With the next scheduled change, which the page's lifetime must not outlast.
     with django_assert_max_num_queries(5):
         assert client.get(topic_url(topics[0].slug)).status_code == 200
+
+
+def test_a_topic_a_published_version_shows_cannot_be_deleted(client, live):
+    """Deleting a topic only the live revision still uses is refused; the page stays up."""
+    approved_topic = live.topic
+    writer_edits(live, topic=TopicFactory(name="Pending topic").pk)
+    root = logged_in(UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = root.post(f"/admin/explainers/topic/{approved_topic.pk}/delete/", {"post": "yes"})
+    assert "its published version shows this topic" in response.text
+    bulk = {"action": "delete_selected", "_selected_action": [approved_topic.pk], "post": "yes"}
+    root.post("/admin/explainers/topic/", bulk)
+
+    assert Topic.objects.filter(pk=approved_topic.pk).exists()
+    page = client.get("/explainers/approved-slug/")
+    assert page.status_code == 200 and "Approved topic" in page.text
+
+
+def test_a_vanished_topic_does_not_break_the_page(client, live):
+    """Should a revision's topic be gone anyway, the page drops it instead of failing."""
+    Explainer.objects.filter(pk=live.pk).update(topic=None)
+    Topic.objects.filter(name="Approved topic").delete()
+    page = client.get("/explainers/approved-slug/")
+    assert page.status_code == 200 and "Approved topic" not in page.text

@@ -1,6 +1,11 @@
 """Helpers shared by the ratings export's tests."""
 
-from feedback import parallel_copy
+from io import StringIO
+
+from django.core.management import call_command
+
+from feedback import export, parallel_copy
+from feedback.export import export_csv
 from feedback.models import Rating
 from tests.factories import ExplainerFactory
 
@@ -31,3 +36,20 @@ def spy_on_parts(monkeypatch) -> list[list[str]]:
 
     monkeypatch.setattr(parallel_copy, "copy_in_parts", recording)
     return calls
+
+
+def body(**kwargs) -> bytes:
+    return b"".join(export_csv(kind="ratings", **kwargs))
+
+
+def python_body(monkeypatch, **kwargs) -> bytes:
+    """The export written by the Python path (SQLite's), whatever the database."""
+    with monkeypatch.context() as patched:
+        patched.setattr(export, "_use_copy", lambda: False)
+        return body(**kwargs)
+
+
+def run_command(*args: str) -> None:
+    call_command(
+        "export_feedback", "--kind", "ratings", *args, stdout=StringIO(), stderr=StringIO()
+    )

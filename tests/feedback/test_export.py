@@ -28,10 +28,12 @@ from feedback.models import Rating, Reason
 from feedback.stats import wilson_lower_bound
 from tests.factories import ExplainerFactory, TopicFactory
 from tests.feedback import csv_payloads
-from tests.feedback.exports import bulk_ratings
+from tests.feedback.exports import body, bulk_ratings, python_body, run_command, spy_on_parts
 from tests.feedback.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
+
+POSTGRESQL = connection.vendor == "postgresql"
 
 RATINGS_HEADER = (
     "id,created_at,updated_at,explainer_id,explainer_slug,explainer_headline,"
@@ -571,3 +573,60 @@ def test_copy_times_do_not_follow_the_connections_date_style():
         "2026-11-26 03:36:59",
         "2026-11-26 04:00:00",
     )
+
+
+@pytest.mark.usefixtures("split_small_exports")
+@pytest.mark.django_db
+@pytest.mark.skipif(not POSTGRESQL, reason="SQLite's Python path writes the header")
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_an_empty_selection_is_the_header_on_postgresql(jobs):
+    """rating_ids=[] (or .none()) exports the header, as on SQLite."""
+    RatingFactory()
+    header = export._header(export.HEADERS["ratings"]).encode()
+    assert body(rating_ids=[], jobs=jobs) == header
+    assert body(rating_ids=Rating.objects.none(), jobs=jobs) == header
+
+
+@pytest.mark.usefixtures("split_small_exports")
+@pytest.mark.django_db
+@pytest.mark.skipif(not POSTGRESQL, reason="compares COPY with the Python path")
+def test_times_before_year_1000_are_the_same_on_both_paths(monkeypatch):
+    """Fixed-width times whatever the year, and the same bytes on both paths."""
+    RatingFactory(created_at=datetime(999, 5, 6, 7, 8, 9, tzinfo=UTC))
+    via_copy = body()
+    assert b'"0999-05-06 07:08:09"' in via_copy
+    assert python_body(monkeypatch) == via_copy
+
+
+@pytest.mark.usefixtures("split_small_exports")
+@pytest.mark.django_db
+@pytest.mark.postgresql
+@pytest.mark.skipif(not POSTGRESQL, reason="PostgreSQL's regular expressions")
+def test_sql_neutralisation_matches_python_on_random_text():
+    """_sql_spreadsheet_text (with its new formula pre-check) equals _text on 20,000 texts."""
+    alphabet = "ab;,\"'\t\r\n" + export.BLANK_CHARS + export.FORMULA_CHARS + "é\U0001f600"
+    chooser = random.Random(66)
+    texts = ["".join(chooser.choices(alphabet, k=chooser.randint(0, 8))) for _ in range(20_000)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {export._sql_spreadsheet_text('t.c')} "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(c, n) ORDER BY n",
+            [texts],
+        )
+        in_sql = [row[0] for row in cursor.fetchall()]
+    assert [
+        text for text, got in zip(texts, in_sql, strict=True) if got != export._text(text)
+    ] == []
+
+
+@pytest.mark.usefixtures("split_small_exports")
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(POSTGRESQL, reason="SQLite: the Python path")
+def test_sqlite_never_splits(monkeypatch):
+    """On SQLite --jobs changes nothing and no part connection is attempted."""
+    calls = spy_on_parts(monkeypatch)
+    for comment in ["=1", "a\nb", ""]:
+        RatingFactory(comment=comment)
+    assert body(jobs=16) == body(jobs=1)
+    run_command("--jobs", "16")
+    assert calls == []

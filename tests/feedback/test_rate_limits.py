@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core import checks
 from django.core.cache import caches
+from django.test import RequestFactory
 from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -339,3 +340,14 @@ def test_votes_for_made_up_slugs_store_nothing(client, settings):
     for n in range(50):
         client.post(f"/explainers/no-such-{n}/feedback/", {"useful": "yes"})
     assert len(cache._cache) - before <= 2  # at most the versions of "home" and ALL
+
+
+def test_a_6to4_host_cannot_rotate_its_48_to_escape_the_vote_limit():
+    """All addresses of one 6to4 site (2002:V4ADDR::/48, one IPv4 host) count as one client."""
+    rf = RequestFactory()
+    # 2002:c000:0201::/48 belongs to whoever holds 192.0.2.1; it may use any of its 65,536 /64s.
+    keys = {
+        guards.client_key(rf.post("/", REMOTE_ADDR=f"2002:c000:201:{subnet:x}::1"))
+        for subnet in range(1, 9)
+    }
+    assert len(keys) == 1

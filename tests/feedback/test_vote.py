@@ -5,11 +5,12 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from explainers.services import explainer_publish
+from explainers import page_cache
+from explainers.services import explainer_publish, explainer_unpublish
 from feedback import views
 from feedback.models import Rating
 from feedback.services import rating_record
-from feedback.views import MAX_BODY_BYTES
+from feedback.views import MAX_BODY_BYTES, votable
 from tests.factories import ExplainerFactory
 
 pytestmark = pytest.mark.django_db
@@ -401,3 +402,29 @@ def test_arbitrary_form_data_never_causes_a_server_error(client, explainer, sett
     settings.FEEDBACK_RATE_LIMIT = "100000/s"
     response = client.post(vote_url(explainer), data, **JSON)
     assert response.status_code < 500
+
+
+def test_a_vote_for_an_address_longer_than_any_slug_is_a_404(client):
+    """No explainer has a 5,000-character slug: 404, and no cache key is made of it."""
+    response = client.post(
+        "/explainers/" + "a" * 5000 + "/feedback/",
+        {"useful": "yes"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 404
+    assert response.json()["ok"] is False
+
+
+def test_an_explainer_unpublished_in_an_outage_takes_no_votes_once_the_cache_answers(
+    published_explainer, superuser, monkeypatch
+):
+    """A lost invalidation made good by a new ALL also ends the explainer's kept votability."""
+    slug = published_explainer.slug
+    assert votable(slug) is not None  # kept under the current versions
+    with monkeypatch.context() as outage:
+        outage.setattr(page_cache, "write_versions", lambda keys: False)
+        explainer_unpublish(explainer=published_explainer, user=superuser)
+    page_cache.OWED.clear()  # the process that owed the invalidation is gone
+    page_cache.OWED.add(page_cache.ALL)  # another one saw the outage (owe_everything)
+    page_cache.repay()
+    assert votable(slug) is None

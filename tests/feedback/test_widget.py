@@ -1,5 +1,6 @@
 import pytest
 from django.template import Context, Template
+from django.urls import set_script_prefix
 
 from feedback.models import Reason
 from tests.factories import ExplainerFactory
@@ -61,3 +62,17 @@ def test_reader_page_has_the_widget_and_its_script(client, explainer):
     html = client.get(explainer.get_absolute_url()).text
     assert '<section class="feedback" id="feedback"' in html
     assert '<script src="/static/js/feedback.js" defer></script>' in html
+
+
+def test_the_feedback_widget_follows_the_script_prefix():
+    """The kept widget posts under the prefix it is drawn at, whatever it was drawn at first."""
+    explainer = ExplainerFactory(published=True)
+    widget = Template("{% load feedback %}{% feedback_widget explainer %}")
+    action = f'action="/explainers/{explainer.slug}/feedback/"'
+    assert action in widget.render(Context({"explainer": explainer}))
+    set_script_prefix("/news/")
+    try:
+        prefixed = widget.render(Context({"explainer": explainer}))
+    finally:
+        set_script_prefix("/")
+    assert action.replace('"/', '"/news/', 1) in prefixed

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from explainers.services import preview_link_create
 from newsroom import db_router
-from tests.factories import ExplainerFactory
+from tests.factories import ExplainerFactory, TopicFactory
+from tests.newsroom.test_replica import reader_pages
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 
@@ -94,3 +95,28 @@ def test_a_page_on_a_connection_the_primary_dropped_is_served_after_one_retry(
     monkeypatch.setattr(db_router, "connection_dropped", lambda: len(calls) == 1)
     response = client.get(explainer.get_absolute_url())
     assert response.status_code == 200 and len(calls) == 2
+
+
+def test_a_head_miss_with_the_database_down_is_503(client, primary_down):
+    """HEAD of a page not stored, database down: the plain 503, not a 500."""
+    explainer = ExplainerFactory(published=True)
+    primary_down()
+    response = client.head(explainer.get_absolute_url())
+    assert response.status_code == 503
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_every_public_page_missed_with_the_database_down_is_503(client, primary_down):
+    """Lists, feeds, sitemaps, topics and search, rendered in the fast path: 503 each."""
+    explainer = ExplainerFactory(published=True, topic=TopicFactory())
+    primary_down()
+    for url in [*reader_pages(explainer), reverse("explainers:list") + "?page=2"]:
+        assert_unavailable(client.get(url))
+
+
+def test_a_malformed_session_cookie_with_the_database_down_is_503(client, primary_down):
+    """Down the stack (a session cookie, even a broken one), the database down is a 503 too."""
+    explainer = ExplainerFactory(published=True)
+    primary_down()
+    client.cookies["sessionid"] = "garbage"
+    assert_unavailable(client.get(explainer.get_absolute_url()))

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.views import defaults
 
@@ -10,6 +11,7 @@ from newsroom import views
 from tests.factories import ExplainerFactory, UserFactory, analyst
 
 SITE_HEADER = 'class="site-header"'
+SITE_FOOTER = "<footer"
 
 
 @pytest.fixture
@@ -147,3 +149,33 @@ def test_a_failing_page_shows_the_sites_500(production, monkeypatch):
     assert response.status_code == 500
     assert SITE_HEADER in response.text
     assert "broken on purpose" not in response.text
+
+
+@pytest.mark.parametrize("name", ["400.html", "403.html", "403_csrf.html", "404.html", "500.html"])
+def test_an_error_page_without_a_request_keeps_the_site_header_and_footer(name):
+    """render_to_string of an error page, no request, no database: header and footer stay."""
+    html = render_to_string(name, {"reason": "x", "message": "<b>m</b>"})
+    assert SITE_HEADER in html and SITE_FOOTER in html
+    assert "<b>m</b>" not in html
+    assert html == render_to_string(name, {"reason": "x", "message": "<b>m</b>"}, using="django")
+
+
+@pytest.mark.parametrize("name", ["400.html", "404.html", "500.html"])
+def test_the_jinja2_engine_never_serves_an_error_page(name):
+    """Error pages are Django's: the Jinja2 engine's second folder (templates/) holds them too,
+    but Django's engine is asked first, so they are never parsed as Jinja2."""
+    from django.template.loader import get_template
+
+    assert get_template(name).backend.name == "django"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/explainers/%ff/", "/explainers/a%00b/", "/explainers/" + "x" * 2000 + "/"]
+)
+def test_odd_addresses_are_the_sites_404_with_header(client, settings, path):
+    """Odd bytes in an explainer address are the site's 404 page, not a 500."""
+    settings.DEBUG = False
+    response = client.get(path)
+    assert response.status_code in (400, 404)
+    assert SITE_HEADER in response.text

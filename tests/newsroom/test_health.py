@@ -87,3 +87,26 @@ def test_readyz_checks_a_redis_that_answers(client, settings):
 
     use_redis(settings, redis_url())
     assert client.get("/readyz").json()["redis"] == "ok"
+
+
+def test_readyz_names_no_address_of_an_unreachable_database(client, primary_down, caplog):
+    """Anyone may ask /readyz: it says what is down, the log says where and why."""
+    primary_down()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+    assert "127.0.0.1" not in response.text and "5432" not in response.text
+    assert '"127.0.0.1", port 5432' in caplog.text
+
+
+@pytest.mark.django_db
+def test_readyz_names_no_address_of_an_unreachable_redis(client, settings, caplog):
+    """A Redis that does not answer: /readyz says so without its address."""
+    from tests.newsroom.test_redis_down import free_port, use_redis
+
+    port = free_port()
+    use_redis(settings, f"redis://127.0.0.1:{port}/0")
+    response = client.get("/readyz")
+    assert response.json()["redis"] == "unreachable"
+    assert str(port) not in response.text
+    assert str(port) in caplog.text

@@ -1,17 +1,20 @@
 """Queries compiled once and run again with new values answer as the ORM does."""
 
+import gc
+import threading
+import weakref
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from explainers import selectors
+from explainers import page_cache, selectors
 from explainers.models import Explainer
 from newsroom.prepared import PLACEHOLDER_INT, PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 from tests.factories import ExplainerFactory
@@ -154,3 +157,23 @@ class PageStateAgreesWithTheModel(TestCase):
                 assert state.revision_id == explainer.public_revision.history_id
             else:
                 assert state is None
+
+
+def test_a_finished_threads_connection_is_not_kept_alive_by_prepared_queries():
+    """Each thread's connection is freed with its thread, not held by the queries it ran."""
+    freed = []
+
+    def read():
+        # What a threaded (or ASGI) server's request does, on a connection of its own.
+        selectors.page_state("no-such-explainer")
+        page_cache.next_change(after=timezone.now())
+        connection = connections["default"]
+        freed.append(weakref.ref(connection))
+        connection.close()
+
+    for _ in range(3):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    gc.collect()
+    assert [ref() for ref in freed] == [None, None, None]

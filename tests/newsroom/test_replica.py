@@ -5,16 +5,19 @@ import json
 import socket
 import time
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.utils import load_backend
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from explainers import page_cache
+from explainers import page_cache, search
 from explainers.models import Explainer
 from explainers.services import preview_link_create
 from newsroom import db_router
@@ -28,6 +31,7 @@ from newsroom.db_router import (
     RequestRouting,
 )
 from tests.factories import ExplainerFactory, TopicFactory
+from tests.http import max_age
 from tests.newsroom.test_redis_down import use_redis
 from tests.newsroom.test_settings import manage
 
@@ -510,3 +514,86 @@ def test_replica_url_configures_a_test_mirror_with_short_timeouts(tmp_path):
     assert replica["OPTIONS"]["connect_timeout"] == 2
     assert replica["OPTIONS"]["server_side_binding"] is True
     assert replica["TEST"]["MIRROR"] == "default"
+
+
+def test_a_page_read_from_the_replica_just_after_a_change_is_read_again_from_the_primary(
+    client, replica, settings
+):
+    """Just after a change, a page read from the replica may be old: the primary's is sent and
+    stored, with the CDN's full lifetime."""
+    settings.CDN_CACHE_SECONDS = 86400
+    explainer = ExplainerFactory(published=True)
+    url = explainer.get_absolute_url()
+    page_cache.invalidate(f"explainer-{explainer.pk}")  # as an edit's commit does
+    with queries() as (primary, replica_queries):
+        response = client.get(url)
+    assert replica_queries and primary
+    assert max_age(response, "Surrogate-Control") == 86400
+    with queries() as (primary, replica_queries):
+        assert client.get(url).status_code == 200
+    assert len(primary) == len(replica_queries) == 0, "the primary's page was not stored"
+
+
+def test_a_related_list_read_from_the_replica_just_after_a_change_is_not_kept(
+    client, replica, renders, monkeypatch
+):
+    """A sibling changed a moment ago: the list read from the replica is not kept."""
+    topic = TopicFactory()
+    explainer = ExplainerFactory(published=True, topic=topic)
+    sibling = ExplainerFactory(published=True, topic=topic)
+    page_cache.invalidate(f"explainer-{sibling.pk}")
+    # The page is not read again from the primary: the list's own guard is what is tested.
+    monkeypatch.setattr(db_router, "read_primary", lambda: None)
+    url = explainer.get_absolute_url()
+    client.get(url)
+    renders.clear()
+    client.get(url)
+    assert "includes/related.html" in renders
+
+
+def test_search_results_read_from_the_replica_just_after_a_change_are_not_kept(
+    client, replica, renders, monkeypatch
+):
+    """A change a moment ago: results read from the replica are not kept in search's cache."""
+    ExplainerFactory(published=True, headline="Budget vote")
+    search.bump()
+    monkeypatch.setattr(db_router, "read_primary", lambda: None)
+    client.get("/search/", {"q": "budget"})
+    renders.clear()
+    client.get("/search/", {"q": "budget"})
+    assert "explainers/search.html" in renders
+
+
+def test_a_page_read_from_the_replica_long_after_changes_is_stored(client, replica):
+    """With no change within the replica's allowed lag, its page is kept as any other."""
+    explainer = ExplainerFactory(published=True)
+    url = explainer.get_absolute_url()
+    page_cache.invalidate(f"explainer-{explainer.pk}")
+    with time_machine.travel(timezone.now() + timedelta(seconds=20), tick=False):
+        client.get(url)
+        with queries() as (primary, replica_queries):
+            assert client.get(url).status_code == 200
+    assert len(primary) == len(replica_queries) == 0
+
+
+def test_a_replica_failing_after_the_page_query_is_retried_on_the_primary(
+    client, replica, monkeypatch
+):
+    """The page's one query read the replica, the related list failed there: a page, no 500."""
+    explainer = ExplainerFactory(published=True, headline="Replica failure page")
+    real = search.related
+    failed = []
+
+    def flaky(found):
+        routing = ROUTING.get()
+        if routing is not None and routing.used_replica and not failed:
+            failed.append(found.pk)
+            raise OperationalError("replica connection lost")
+        return real(found)
+
+    monkeypatch.setattr(search, "related", flaky)
+    response = client.get(explainer.get_absolute_url())
+    assert failed == [explainer.pk]
+    assert response.status_code == 200
+    assert "Replica failure page" in response.text
+    assert db_router.HEALTH.usable is False
