@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.admin import apps as admin_apps
 
 from . import prepared, startup
 
@@ -14,10 +13,3 @@ class NewsroomConfig(AppConfig):
         # Every model is loaded by now: the apps after this one only connect receivers.
         startup.resume()
         prepared.keep_long_statements()
-
-
-class NewsroomAdminConfig(admin_apps.AdminConfig):
-    """Django's admin, with the site that asks staff for a second factor."""
-
-    default = False
-    default_site = "newsroom.admin_site.NewsroomAdminSite"

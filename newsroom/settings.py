@@ -118,8 +118,8 @@ else:
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    # The admin, with its staff login asking for an authenticator code (newsroom/admin_site.py).
-    "newsroom.apps.NewsroomAdminConfig",
+    # The admin, with its staff login asking for an authenticator code (accounts/admin_site.py).
+    "accounts.apps.NewsroomAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     # The project's own template tags (the admin's home page), before the apps it shows.
     "newsroom",
+    "accounts",
     "explainers",
     "feedback",
     # axes before audit: its failed-login receiver marks a lockout that the audit log records.
@@ -522,7 +523,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES) if LOGIN_COOLOFF_MINUTES else None
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "newsroom.client_ip.lockout_address"
-AXES_LOCKOUT_CALLABLE = "newsroom.accounts.lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Tries during a lockout do not push its end further away, so the time the page gives is true.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -7,7 +7,7 @@ from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import accounts
+from . import two_factor
 
 WRONG_CODE = (
     "That code is not right. Enter the 6 digits your authenticator app shows now, or a "
@@ -68,7 +68,7 @@ class StaffLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     def clean(self):
         cleaned = super().clean()  # the password (django-axes may refuse it first)
         user = self.get_user()
-        if user is not None and accounts.has_authenticator(user):
+        if user is not None and two_factor.has_authenticator(user):
             try:
                 self.clean_otp(user)
             except forms.ValidationError as error:

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.views import PENDING_KEY
 from audit.models import AuditEvent
-from newsroom.account_views import PENDING_KEY
 from tests.factories import UserFactory, analyst, editor, writer
 from tests.newsroom.test_settings import manage
 from tests.staff import (

@@ -2,7 +2,7 @@
 
 - The login form asks for an authenticator code when the account has an app.
 - A session counts as the admin's only if it gave that code, or if its user has no app and
-  is not required to have one (``accounts.two_factor_state``).
+  is not required to have one (``two_factor.two_factor_state``).
 - Someone required to use two-factor authentication who has not set it up is sent to set it
   up, and may do nothing else in the admin (but log out) until they have.
 - A page staff may not open answers 403 inside the admin (``permission_denied``), saying what
@@ -21,10 +21,10 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
-from . import account_views, accounts
-from .account_forms import StaffLoginForm
+from . import two_factor, views
+from .forms import StaffLoginForm
 
-TwoFactor = accounts.TwoFactor
+TwoFactor = two_factor.TwoFactor
 
 # The last part of an admin page's URL name, as what the person tried to do to the model.
 DENIED_ACTIONS = {
@@ -48,7 +48,7 @@ DENIED_ACTIONS = {
 def must_enrol(request) -> bool:
     user = request.user
     return (
-        user.is_active and user.is_staff and accounts.two_factor_state(request) == TwoFactor.ENROL
+        user.is_active and user.is_staff and two_factor.two_factor_state(request) == TwoFactor.ENROL
     )
 
 
@@ -57,7 +57,7 @@ class NewsroomAdminSite(admin.AdminSite):
     login_template = "admin/staff_login.html"
 
     def has_permission(self, request):
-        return super().has_permission(request) and accounts.two_factor_state(request) in (
+        return super().has_permission(request) and two_factor.two_factor_state(request) in (
             TwoFactor.VERIFIED,
             TwoFactor.NOT_NEEDED,
         )
@@ -137,12 +137,12 @@ class NewsroomAdminSite(admin.AdminSite):
         return [
             path(
                 "two-factor/",
-                self.account_view(account_views.two_factor_view),
+                self.account_view(views.two_factor_view),
                 name="two_factor",
             ),
             path(
                 "two-factor/recovery-codes/",
-                self.account_view(account_views.recovery_codes_view),
+                self.account_view(views.recovery_codes_view),
                 name="recovery_codes",
             ),
             *super().get_urls(),
