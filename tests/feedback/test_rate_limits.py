@@ -339,3 +339,11 @@ def test_votes_for_made_up_slugs_store_nothing(client, settings):
     for n in range(50):
         client.post(f"/explainers/no-such-{n}/feedback/", {"useful": "yes"})
     assert len(cache._cache) - before <= 2  # at most the versions of "home" and ALL
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"), [("5/s", (5, 1)), ("30/m", (30, 60)), ("600/h", (600, 3600))]
+)
+def test_a_rate_is_a_count_per_second_minute_or_hour(rate, parsed):
+    """FEEDBACK_RATE_LIMIT reads as so many posts a second, a minute or an hour."""
+    assert guards.parse_rate(rate) == parsed
