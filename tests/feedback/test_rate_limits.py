@@ -347,3 +347,19 @@ def test_votes_for_made_up_slugs_store_nothing(client, settings):
 def test_a_rate_is_a_count_per_second_minute_or_hour(rate, parsed):
     """FEEDBACK_RATE_LIMIT reads as so many posts a second, a minute or an hour."""
     assert guards.parse_rate(rate) == parsed
+
+
+def test_counters_back_after_an_outage_say_so_once(rf, monkeypatch, caplog):
+    """When the counters answer again, one warning says votes are limited again, not one a vote."""
+    request = rf.post("/", REMOTE_ADDR="203.0.113.7")
+    monkeypatch.setattr(guards, "FAILING_OPEN", False)
+
+    def unreachable(key, window):
+        raise guards.CountersUnavailable
+
+    monkeypatch.setattr(guards, "count_post", unreachable)
+    assert guards.over_rate_limit(request) is False
+    monkeypatch.setattr(guards, "count_post", lambda key, window: 1)
+    for _ in range(3):
+        assert guards.over_rate_limit(request) is False
+    assert caplog.text.count("reachable again") == 1
