@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.http import QueryDict
 from django.urls import reverse
 
 from explainers import page_cache
@@ -439,3 +440,28 @@ def test_pages_are_stored_without_the_middleware(
     first = client.get(url)
     with django_assert_num_queries(0):
         assert client.get(url).content == first.content
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [("", {}), ("page=", {}), ("page=1", {}), ("page=007", {"page": "7"}), ("page=3&page=", {})],
+)
+def test_the_canonical_page_number_is_the_last_value_without_zeros(query, canonical):
+    """page_number reads the last value as Django does: empty or 1 is the first page."""
+    assert page_cache.page_number(QueryDict(query)) == canonical
+    assert page_cache.sitemap_page_number(QueryDict(query.replace("page", "p"))) == {
+        "p" if name == "page" else name: value for name, value in canonical.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("voted=yes&sent=0&sent=1", {"voted": "yes", "sent": "1"}),
+        ("voted=yes&sent=1&sent=0", {"voted": "yes"}),
+        ("voted=maybe&voted=no", {"voted": "no"}),
+    ],
+)
+def test_the_canonical_vote_outcome_reads_the_last_values(query, canonical):
+    """vote_outcome reads the last voted and sent values, as the page does."""
+    assert page_cache.vote_outcome(QueryDict(query)) == canonical
