@@ -153,9 +153,12 @@ def test_database_share_shows_from_exactly_the_minimum(settings):
 
 
 def test_database_share_minimum_is_never_below_one_vote():
-    """min_votes=0 still leaves an explainer without votes with no share (no division by 0)."""
+    """min_votes=0 is one vote: none gives no share (no division by 0), one gives its share."""
     row = annotated(ExplainerFactory(), min_votes=0)
     assert row.useful_share is None and row.wilson_lower_bound is None
+    explainer = ExplainerFactory()
+    rate(explainer, useful=1)
+    assert annotated(explainer, min_votes=0).useful_share == 1.0
 
 
 def test_format_percent_rounds_to_a_whole_percentage():
