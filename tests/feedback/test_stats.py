@@ -186,6 +186,13 @@ def test_ranking_puts_best_lower_bound_first_and_too_few_last():
     assert list(stats.ranking()) == [good, fair, small]
 
 
+def test_ranking_includes_an_explainer_with_a_single_vote():
+    """One vote is enough to be in the ranking (with too few votes for a share)."""
+    single = ExplainerFactory(headline="One vote")
+    rate(single, useful=1)
+    assert list(stats.ranking()) == [single]
+
+
 def test_nulls_last_ordering_in_both_directions():
     """NullsLast keeps explainers without a lower bound last, ascending or descending."""
     high, low, none = ExplainerFactory(), ExplainerFactory(), ExplainerFactory()

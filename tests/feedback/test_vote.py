@@ -291,6 +291,12 @@ def test_trusted_origin_by_origin_alone_is_accepted(client, explainer, settings)
     assert _vote_status(client, explainer, HTTP_ORIGIN="https://www.example.test") == 303
 
 
+def test_origin_of_another_http_site_is_403(client, explainer):
+    """A plain-http origin of another host is refused, whatever its name sorts like."""
+    assert _vote_status(client, explainer, HTTP_ORIGIN="http://attacker.test") == 403
+    assert _vote_status(client, explainer, HTTP_ORIGIN="http://zzz.test") == 403
+
+
 def test_origin_of_another_port_is_403(client, explainer):
     """The same host on another port is another origin, and refused."""
     assert _vote_status(client, explainer, HTTP_ORIGIN="http://testserver:8080") == 403
