@@ -364,3 +364,24 @@ def test_counters_back_after_an_outage_say_so_once(rf, monkeypatch, caplog):
     for _ in range(3):
         assert guards.over_rate_limit(request) is False
     assert caplog.text.count("reachable again") == 1
+
+
+def test_votes_spread_over_a_window_count_together(client, live, settings):
+    """Posts seconds apart within one minute share one "/m" allowance."""
+    settings.FEEDBACK_RATE_LIMIT = "3/m"
+    start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
+    statuses = []
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(4):
+            statuses.append(vote(client, live))
+            traveller.shift(datetime.timedelta(seconds=5))
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_redis_counters_are_written_to_the_primary(client, live, settings, redis_counters):
+    """With read replicas configured, the counters go to the first (writable) server."""
+    replica = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    ratelimit = {**settings.CACHES["ratelimit"], "LOCATION": [redis_url(), replica]}
+    settings.CACHES = {**settings.CACHES, "ratelimit": ratelimit}
+    settings.FEEDBACK_RATE_LIMIT = "2/m"
+    assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
