@@ -385,3 +385,11 @@ def test_redis_counters_are_written_to_the_primary(client, live, settings, redis
     settings.CACHES = {**settings.CACHES, "ratelimit": ratelimit}
     settings.FEEDBACK_RATE_LIMIT = "2/m"
     assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_per_second_limit_holds_with_redis(client, live, settings, redis_counters):
+    """A "/s" limit holds on Redis too: its counter lives out the second it counts."""
+    settings.FEEDBACK_RATE_LIMIT = "2/s"
+    start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert [vote(client, live) for _ in range(3)] == [200, 200, 429]

@@ -40,8 +40,9 @@ def test_python_wilson_of_no_useful_votes_is_exactly_zero(votes):
 
 
 def test_python_wilson_without_votes_is_none():
-    """With no votes there is no lower bound."""
+    """With no votes (or a count below zero, which no query gives) there is no lower bound."""
     assert stats.wilson_lower_bound(0, 0) is None
+    assert stats.wilson_lower_bound(0, -1) is None
 
 
 @pytest.mark.parametrize(
