@@ -217,11 +217,13 @@ def test_bulk_reports_what_it_could_not_do():
 
 def test_publish_reads_publish_changes_on_a_live_explainer(draft):
     """The publish button says "Publish changes" once readers have a version; no other does."""
-    publish, archive = workflow.STEPS["publish"], workflow.STEPS["archive"]
+    publish = workflow.STEPS["publish"]
     assert publish.label_for(draft) == "Publish"
     services.explainer_publish(explainer=draft, user=None)
     assert publish.label_for(draft) == "Publish changes"
-    assert archive.label_for(draft) == "Archive"
+    others = [step for step in workflow.STEPS.values() if step is not publish]
+    assert [step.label_for(draft) for step in others] == [step.label for step in others]
+    assert workflow.STEPS["unpublish"].label_for(draft) == "Unpublish"
 
 
 def test_a_role_without_the_permission_is_told_what_it_may_not_do(draft):
