@@ -1,6 +1,7 @@
 """The vote rate limit holds against what an attacker can vary: headers, addresses, cookies."""
 
 import datetime
+import importlib.util
 
 import pytest
 import time_machine
@@ -393,3 +394,21 @@ def test_a_per_second_limit_holds_with_redis(client, live, settings, redis_count
     start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
     with time_machine.travel(start, tick=False):
         assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_per_second_limit_holds_in_memory(client, live, settings):
+    """A "/s" limit holds on the in-memory counters too (make run's single process)."""
+    settings.FEEDBACK_RATE_LIMIT = "2/s"
+    start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_new_process_is_not_failing_open(rf, caplog):
+    """A process starts out counting: its first counted vote logs no "reachable again"."""
+    spec = importlib.util.find_spec("feedback.guards")
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    fresh.count_post = lambda key, window: 1
+    assert fresh.over_rate_limit(rf.post("/", REMOTE_ADDR="203.0.113.7")) is False
+    assert "reachable again" not in caplog.text
