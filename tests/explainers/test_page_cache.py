@@ -444,7 +444,14 @@ def test_pages_are_stored_without_the_middleware(
 
 @pytest.mark.parametrize(
     ("query", "canonical"),
-    [("", {}), ("page=", {}), ("page=1", {}), ("page=007", {"page": "7"}), ("page=3&page=", {})],
+    [
+        ("", {}),
+        ("page=", {}),
+        ("page=1", {}),
+        ("page=01", {}),
+        ("page=007", {"page": "7"}),
+        ("page=3&page=", {}),
+    ],
 )
 def test_the_canonical_page_number_is_the_last_value_without_zeros(query, canonical):
     """page_number reads the last value as Django does: empty or 1 is the first page."""
