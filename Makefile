@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint format clean drill
+.PHONY: run test lint format clean drill mutation
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Mutation testing of the rules that matter most (docs/testing.md): slow, so not part of CI.
+# MUTATION_MODULES="workflow guards" runs some of them; mutation/<name>.toml lists them all.
+mutation: $(VENV)/.dev
+	nice -n 10 $(PY) mutation/run.py $(MUTATION_MODULES)
 
 # The failure drill (bench/drill.py): the production topology on loopback while parts fail.
 drill: $(VENV)/.runtime

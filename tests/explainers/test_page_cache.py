@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -594,3 +595,35 @@ def test_an_unreachable_cache_gives_each_key_a_version_nothing_has(monkeypatch):
     assert set(first) == {"a", "b"}
     assert all(v.startswith("0-unavailable-") for v in (*first.values(), *second.values()))
     assert first["a"] != first["b"] and first["a"] != second["a"]
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("", {}),
+        ("page=", {}),
+        ("page=1", {}),
+        ("page=01", {}),
+        ("page=007", {"page": "7"}),
+        ("page=3&page=", {}),
+    ],
+)
+def test_the_canonical_page_number_is_the_last_value_without_zeros(query, canonical):
+    """page_number reads the last value as Django does: empty or 1 is the first page."""
+    assert page_cache.page_number(QueryDict(query)) == canonical
+    assert page_cache.sitemap_page_number(QueryDict(query.replace("page", "p"))) == {
+        "p" if name == "page" else name: value for name, value in canonical.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "canonical"),
+    [
+        ("voted=yes&sent=0&sent=1", {"voted": "yes", "sent": "1"}),
+        ("voted=yes&sent=1&sent=0", {"voted": "yes"}),
+        ("voted=maybe&voted=no", {"voted": "no"}),
+    ],
+)
+def test_the_canonical_vote_outcome_reads_the_last_values(query, canonical):
+    """vote_outcome reads the last voted and sent values, as the page does."""
+    assert page_cache.vote_outcome(QueryDict(query)) == canonical

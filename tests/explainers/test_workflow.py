@@ -1,3 +1,4 @@
+from dataclasses import FrozenInstanceError
 from datetime import timedelta
 
 import pytest
@@ -273,3 +274,59 @@ def test_changes_to_a_live_headline_need_a_complete_one():
     with pytest.raises(ValidationError, match="no headline yet"):
         services.explainer_publish(explainer=explainer, user=editor())
     assert Explainer.objects.get().live_revision.headline == "Leaders agree to meet"
+
+
+def test_publish_reads_publish_changes_on_a_live_explainer(draft):
+    """The publish button says "Publish changes" once readers have a version; no other does."""
+    publish = workflow.STEPS["publish"]
+    assert publish.label_for(draft) == "Publish"
+    services.explainer_publish(explainer=draft, user=None)
+    assert publish.label_for(draft) == "Publish changes"
+    others = [step for step in workflow.STEPS.values() if step is not publish]
+    assert [step.label_for(draft) for step in others] == [step.label for step in others]
+    assert workflow.STEPS["unpublish"].label_for(draft) == "Unpublish"
+
+
+def test_a_role_without_the_permission_is_told_what_it_may_not_do(draft):
+    """The refusal names the step, or says who may take it where the default would mislead."""
+    with pytest.raises(PermissionDenied, match=r"^You do not have permission to publish\.$"):
+        workflow.check(draft, writer(), "publish")
+    with pytest.raises(PermissionDenied, match=r"^Only administrators can hide a notice\.$"):
+        workflow.check(draft, editor(), "hide_notice")
+
+
+def test_the_operator_is_told_a_step_needs_a_named_user(ai_draft):
+    """A command may not sign off AI text: that takes a named editor."""
+    with pytest.raises(ValidationError) as refused:
+        workflow.check(ai_draft, None, "sign_off")
+    assert refused.value.code == "user_required"
+
+
+def test_a_step_from_the_wrong_state_names_the_state(draft):
+    """Archiving an archived explainer is refused with the state it is in."""
+    services.explainer_archive(explainer=draft, user=None)
+    with pytest.raises(ValidationError) as refused:
+        workflow.check(draft, editor(), "archive")
+    assert refused.value.code == "invalid_transition"
+    assert refused.value.messages == ["An explainer that is archived cannot be archived."]
+
+
+def test_blocked_panel_steps_say_why(draft, ai_draft):
+    """The panel lists the steps a condition blocks, with the reason; "nothing new" is no block."""
+
+    def blocked(explainer, user):
+        return {step.name: reason for step, reason in workflow.blocked_steps(explainer, user)}
+
+    assert set(blocked(ai_draft, editor())) == {"publish"}
+    assert "signed off by an editor" in blocked(ai_draft, editor("second"))["publish"]
+    # Text written by people has nothing to sign off: the panel does not mention it.
+    assert blocked(draft, editor("third")) == {}
+    assert blocked(ai_draft, writer()) == {}
+    services.explainer_publish(explainer=draft, user=None)
+    assert blocked(draft, editor("fourth")) == {}
+
+
+def test_the_rule_table_cannot_be_changed_at_run_time():
+    """A step is frozen: no request can widen who may take it for the next one."""
+    with pytest.raises(FrozenInstanceError):
+        workflow.STEPS["publish"].permission = "change_explainer"

@@ -1,6 +1,7 @@
 """The vote rate limit holds against what an attacker can vary: headers, addresses, cookies."""
 
 import datetime
+import importlib.util
 
 import pytest
 import time_machine
@@ -253,7 +254,8 @@ def test_counters_live_apart_from_the_page_cache(settings):
 
 
 def test_redis_limit_holds_and_stores_only_keyed_hashes(client, live, settings, redis_counters):
-    """With Redis the limit holds; only votes write counters, which expire and hide the address."""
+    """With Redis the limit holds; only votes write counters, which hide the address and expire
+    once their window is over, not before."""
     settings.FEEDBACK_RATE_LIMIT = "3/m"
     address = "198.51.100.23"
     statuses = [vote(client, live, REMOTE_ADDR=address) for _ in range(5)]
@@ -263,7 +265,7 @@ def test_redis_limit_holds_and_stores_only_keyed_hashes(client, live, settings, 
     counters = [key.decode() for key in redis_counters.scan_iter("ratelimit:*")]
     assert len(counters) == 1
     assert address not in " ".join(key.decode() for key in redis_counters.scan_iter("*"))
-    assert 0 < redis_counters.ttl(counters[0]) <= 61
+    assert 60 <= redis_counters.ttl(counters[0]) <= 61
     assert caches["ratelimit"].get(counters[0].split(":", 2)[2]) == 5
 
 
@@ -351,3 +353,74 @@ def test_a_6to4_host_cannot_rotate_its_48_to_escape_the_vote_limit():
         for subnet in range(1, 9)
     }
     assert len(keys) == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"), [("5/s", (5, 1)), ("30/m", (30, 60)), ("600/h", (600, 3600))]
+)
+def test_a_rate_is_a_count_per_second_minute_or_hour(rate, parsed):
+    """FEEDBACK_RATE_LIMIT reads as so many posts a second, a minute or an hour."""
+    assert guards.parse_rate(rate) == parsed
+
+
+def test_counters_back_after_an_outage_say_so_once(rf, monkeypatch, caplog):
+    """When the counters answer again, one warning says votes are limited again, not one a vote."""
+    request = rf.post("/", REMOTE_ADDR="203.0.113.7")
+    monkeypatch.setattr(guards, "FAILING_OPEN", False)
+
+    def unreachable(key, window):
+        raise guards.CountersUnavailable
+
+    monkeypatch.setattr(guards, "count_post", unreachable)
+    assert guards.over_rate_limit(request) is False
+    monkeypatch.setattr(guards, "count_post", lambda key, window: 1)
+    for _ in range(3):
+        assert guards.over_rate_limit(request) is False
+    assert caplog.text.count("reachable again") == 1
+
+
+def test_votes_spread_over_a_window_count_together(client, live, settings):
+    """Posts seconds apart within one minute share one "/m" allowance."""
+    settings.FEEDBACK_RATE_LIMIT = "3/m"
+    start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
+    statuses = []
+    with time_machine.travel(start, tick=False) as traveller:
+        for _ in range(4):
+            statuses.append(vote(client, live))
+            traveller.shift(datetime.timedelta(seconds=5))
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_redis_counters_are_written_to_the_primary(client, live, settings, redis_counters):
+    """With read replicas configured, the counters go to the first (writable) server."""
+    replica = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    ratelimit = {**settings.CACHES["ratelimit"], "LOCATION": [redis_url(), replica]}
+    settings.CACHES = {**settings.CACHES, "ratelimit": ratelimit}
+    settings.FEEDBACK_RATE_LIMIT = "2/m"
+    assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_per_second_limit_holds_with_redis(client, live, settings, redis_counters):
+    """A "/s" limit holds on Redis too: its counter lives out the second it counts."""
+    settings.FEEDBACK_RATE_LIMIT = "2/s"
+    start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_per_second_limit_holds_in_memory(client, live, settings):
+    """A "/s" limit holds on the in-memory counters too (make run's single process)."""
+    settings.FEEDBACK_RATE_LIMIT = "2/s"
+    start = datetime.datetime.now(tz=datetime.UTC).replace(minute=0, second=1, microsecond=0)
+    with time_machine.travel(start, tick=False):
+        assert [vote(client, live) for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_new_process_is_not_failing_open(rf, caplog):
+    """A process starts out counting: its first counted vote logs no "reachable again"."""
+    spec = importlib.util.find_spec("feedback.guards")
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    fresh.count_post = lambda key, window: 1
+    assert fresh.over_rate_limit(rf.post("/", REMOTE_ADDR="203.0.113.7")) is False
+    assert "reachable again" not in caplog.text

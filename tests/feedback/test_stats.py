@@ -40,8 +40,9 @@ def test_python_wilson_of_no_useful_votes_is_exactly_zero(votes):
 
 
 def test_python_wilson_without_votes_is_none():
-    """With no votes there is no lower bound."""
+    """With no votes (or a count below zero, which no query gives) there is no lower bound."""
     assert stats.wilson_lower_bound(0, 0) is None
+    assert stats.wilson_lower_bound(0, -1) is None
 
 
 @pytest.mark.parametrize(
@@ -127,6 +128,46 @@ def test_python_share_respects_the_minimum(settings):
     assert stats.useful_share(8, 9, min_votes=10) is None
 
 
+def test_python_share_shows_from_exactly_the_minimum(settings):
+    """At exactly FEEDBACK_MIN_VOTES votes the share shows; one vote fewer, "too few votes"."""
+    settings.FEEDBACK_MIN_VOTES = 10
+    assert stats.useful_share(7, 10) == 0.7
+    assert stats.useful_share(7, 9) is None
+
+
+def test_python_share_minimum_is_never_below_one_vote(settings):
+    """A minimum of zero or less still needs one vote: the share of a single vote shows."""
+    settings.FEEDBACK_MIN_VOTES = -5
+    assert stats.useful_share(0, 0) is None
+    assert stats.useful_share(1, 1) == 1.0
+    assert stats.useful_share(0, 1, min_votes=0) == 0.0
+
+
+def test_database_share_shows_from_exactly_the_minimum(settings):
+    """The admin's share and lower bound show at exactly FEEDBACK_MIN_VOTES votes."""
+    settings.FEEDBACK_MIN_VOTES = 10
+    explainer = ExplainerFactory()
+    rate(explainer, useful=8, not_useful=2)
+    row = annotated(explainer)
+    assert row.useful_share == pytest.approx(0.8)
+    assert row.wilson_lower_bound == pytest.approx(0.4902, abs=5e-5)
+
+
+def test_database_share_minimum_is_never_below_one_vote():
+    """min_votes=0 is one vote: none gives no share (no division by 0), one gives its share."""
+    row = annotated(ExplainerFactory(), min_votes=0)
+    assert row.useful_share is None and row.wilson_lower_bound is None
+    explainer = ExplainerFactory()
+    rate(explainer, useful=1)
+    assert annotated(explainer, min_votes=0).useful_share == 1.0
+
+
+def test_format_percent_rounds_to_a_whole_percentage():
+    """A share reads rounded to a whole percentage: 0.995 is 100%, 0.004 is 0%."""
+    assert stats.format_percent(0.995, 200) == "100%"
+    assert stats.format_percent(0.004, 250) == "0%"
+
+
 def test_format_percent_words_each_case():
     """A share reads as a percentage, "too few votes", or nothing when nobody voted."""
     assert stats.format_percent(0.4902, 10) == "49%"
@@ -144,6 +185,13 @@ def test_ranking_puts_best_lower_bound_first_and_too_few_last():
     rate(fair, useful=8, not_useful=2)
     ExplainerFactory(headline="Nobody voted")
     assert list(stats.ranking()) == [good, fair, small]
+
+
+def test_ranking_includes_an_explainer_with_a_single_vote():
+    """One vote is enough to be in the ranking (with too few votes for a share)."""
+    single = ExplainerFactory(headline="One vote")
+    rate(single, useful=1)
+    assert list(stats.ranking()) == [single]
 
 
 def test_nulls_last_ordering_in_both_directions():

@@ -269,6 +269,76 @@ def test_same_origin_post_without_token_works(client, explainer):
     assert response.status_code == 303
 
 
+def _vote_status(client, explainer, **headers) -> int:
+    return client.post(vote_url(explainer), {"useful": "yes"}, **headers).status_code
+
+
+def test_null_origin_without_fetch_metadata_is_403(client, explainer):
+    """A post with Origin "null" and no Sec-Fetch-Site (a sandboxed frame, a data: page) is
+    refused as cross-site."""
+    assert _vote_status(client, explainer, HTTP_ORIGIN="null") == 403
+    assert not Rating.objects.exists()
+
+
+def test_same_origin_by_origin_alone_is_accepted(client, explainer):
+    """A browser without Fetch Metadata that sends its own Origin gets its vote counted."""
+    assert _vote_status(client, explainer, HTTP_ORIGIN="http://testserver") == 303
+    assert Rating.objects.count() == 1
+
+
+def test_trusted_origin_by_origin_alone_is_accepted(client, explainer, settings):
+    """A post from an origin in CSRF_TRUSTED_ORIGINS (the site's other address) is accepted."""
+    settings.CSRF_TRUSTED_ORIGINS = ["https://www.example.test"]
+    assert _vote_status(client, explainer, HTTP_ORIGIN="https://www.example.test") == 303
+
+
+def test_origin_of_another_http_site_is_403(client, explainer):
+    """A plain-http origin of another host is refused, whatever its name sorts like."""
+    assert _vote_status(client, explainer, HTTP_ORIGIN="http://attacker.test") == 403
+    assert _vote_status(client, explainer, HTTP_ORIGIN="http://zzz.test") == 403
+
+
+def test_origin_of_another_port_is_403(client, explainer):
+    """The same host on another port is another origin, and refused."""
+    assert _vote_status(client, explainer, HTTP_ORIGIN="http://testserver:8080") == 403
+
+
+def test_same_origin_by_referer_alone_is_accepted(client, explainer):
+    """A post with neither Sec-Fetch-Site nor Origin is judged by its Referer: our own page."""
+    referer = f"http://testserver{explainer.get_absolute_url()}?x=1"
+    assert _vote_status(client, explainer, HTTP_REFERER=referer) == 303
+    assert Rating.objects.count() == 1
+
+
+def test_foreign_referer_alone_is_403(client, explainer):
+    """A post whose only clue is another site's Referer is refused."""
+    assert _vote_status(client, explainer, HTTP_REFERER="https://evil.test/page") == 403
+
+
+def test_no_origin_headers_at_all_is_accepted(client, explainer):
+    """A post with no Sec-Fetch-Site, Origin or Referer (no browser sends a cross-site form
+    post so) is accepted."""
+    assert _vote_status(client, explainer) == 303
+
+
+def test_sec_fetch_site_none_is_accepted(client, explainer):
+    """Sec-Fetch-Site "none" (the reader's own action, such as a bookmark) is accepted."""
+    assert _vote_status(client, explainer, HTTP_SEC_FETCH_SITE="none") == 303
+
+
+def test_sec_fetch_site_same_site_is_403(client, explainer):
+    """A post from a sibling subdomain (Sec-Fetch-Site "same-site") is refused."""
+    assert _vote_status(client, explainer, HTTP_SEC_FETCH_SITE="same-site") == 403
+
+
+def test_sec_fetch_site_outranks_origin(client, explainer):
+    """The browser's Sec-Fetch-Site decides, whatever Origin or Referer say."""
+    foreign = {"HTTP_ORIGIN": "https://evil.test", "HTTP_REFERER": "https://evil.test/"}
+    assert _vote_status(client, explainer, HTTP_SEC_FETCH_SITE="same-origin", **foreign) == 303
+    own = {"HTTP_ORIGIN": "http://testserver", "HTTP_REFERER": "http://testserver/"}
+    assert _vote_status(client, explainer, HTTP_SEC_FETCH_SITE="cross-site", **own) == 403
+
+
 def test_honeypot_stores_nothing(client, explainer):
     """A post that fills the hidden honeypot field looks accepted but is not stored."""
     response = client.post(vote_url(explainer), {"useful": "yes", "website": "http://spam"})

@@ -68,3 +68,47 @@ def test_ipv4_mapped_addresses_count_as_ipv4():
 def test_an_ipv6_zone_is_dropped():
     """fe80::1%eth0 is stored as fe80::1, which every database accepts."""
     assert client_ip(request("fe80::1%eth0")) == "fe80::1"
+
+
+def test_one_proxy_and_one_address_is_the_client(behind_proxy):
+    """Behind one proxy a client that sent no X-Forwarded-For is the one address it wrote."""
+    behind_proxy.FEEDBACK_PROXY_COUNT = 1
+    assert client_ip(request("10.0.0.2", "203.0.113.5")) == "203.0.113.5"
+
+
+def test_as_many_addresses_as_proxies_is_the_left_most(behind_proxy):
+    """Two proxies, two addresses: the left-most is the client the outer proxy saw."""
+    behind_proxy.FEEDBACK_PROXY_COUNT = 2
+    assert client_ip(request("10.0.0.2", "203.0.113.5, 10.0.0.1")) == "203.0.113.5"
+
+
+def test_clients_behind_one_proxy_are_locked_out_apart(behind_proxy):
+    """The login lockout counts each client behind the proxy, not the proxy's own address."""
+    first = lockout_address(request("10.0.0.2", "203.0.113.5"))
+    second = lockout_address(request("10.0.0.2", "203.0.113.6"))
+    assert (first, second) == ("203.0.113.5", "203.0.113.6")
+
+
+def test_an_unset_proxy_count_means_one_proxy(behind_proxy):
+    """A header without FEEDBACK_PROXY_COUNT is one proxy's: the right-most address."""
+    behind_proxy.FEEDBACK_PROXY_COUNT = None
+    assert client_ip(request("10.0.0.2", "192.0.2.9, 203.0.113.5")) == "203.0.113.5"
+
+
+def test_spaces_around_an_address_are_ignored(behind_proxy):
+    """Proxies write ", " between entries; the address is read without them."""
+    assert client_ip(request("10.0.0.2", "192.0.2.9,  203.0.113.5 ")) == "203.0.113.5"
+
+
+def test_a_lockout_without_an_address_is_none():
+    """With no usable address the lockout gets None, not a made-up one."""
+    assert lockout_address(request(remote="")) is None
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [("2002:cb00:7105::1", "203.0.113.5"), ("2001:0:4136:e378:8000:63bf:34ff:8efa", "203.0.113.5")],
+)
+def test_6to4_and_teredo_addresses_count_as_their_ipv4_client(address, client):
+    """An IPv6 address that carries an IPv4 one (6to4, Teredo) is that IPv4 client."""
+    assert lockout_address(request(address)) == client
