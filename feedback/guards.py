@@ -43,8 +43,8 @@ def is_cross_site(request: HttpRequest) -> bool:
             return False
         parts = urlsplit(referer)
         origin = f"{parts.scheme}://{parts.netloc}"
-    if origin == "null":
-        return True
+    # "null" (a sandboxed frame, a data: page) is neither the site's own origin nor a trusted
+    # one (those are URLs), so it is refused below.
     own = f"{request.scheme}://{request.get_host()}"
     return origin != own and origin not in settings.CSRF_TRUSTED_ORIGINS
 
@@ -108,7 +108,11 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def count_post(key: str, window: int) -> int:
-    """Add one to the counter ``key``, kept ``window`` seconds and more; the count so far."""
+    """Add one to the counter ``key``, kept ``window`` seconds; the count so far.
+
+    The key names its window (``over_rate_limit``), so it is read only until that window
+    ends, at most ``window`` seconds after any count in it: keeping it longer changes nothing.
+    """
     counters = caches[RATE_LIMIT_CACHE]
     if isinstance(counters, ResilientRedisCache) and counters.is_down():
         raise CountersUnavailable  # failed a moment ago: do not wait on it again
@@ -119,7 +123,7 @@ def count_post(key: str, window: int) -> int:
         redis_key = counters.make_and_validate_key(key)
         pipeline = counters._cache.get_client(redis_key, write=True).pipeline(transaction=False)
         pipeline.incr(redis_key)
-        pipeline.expire(redis_key, window + 1)
+        pipeline.expire(redis_key, window)
         try:
             count, _ = pipeline.execute()
         except redis_error() as exc:
@@ -132,7 +136,7 @@ def count_post(key: str, window: int) -> int:
     try:
         return counters.incr(key)
     except ValueError:  # the first post of its window
-        if counters.add(key, 1, timeout=window + 1):
+        if counters.add(key, 1, timeout=window):
             return 1
         return counters.incr(key)  # another thread started it first
 
