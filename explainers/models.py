@@ -37,18 +37,22 @@ SECTION_FIELDS = tuple(name for name, _, _ in SECTIONS)
 HEADLINE_PLACEHOLDER = "[Headline needed]"
 # Everything of an explainer that reaches a reader. A change to any of these is a new
 # version: readers see it only once an editor publishes that version.
-VERSIONED_FIELDS = (
-    "headline",
-    "slug",
-    *SECTION_FIELDS,
-    "ai_generated",
-    "topic",
+# The lead image as readers get it: the file, its words and its crop.
+IMAGE_FIELDS = (
     "image",
     "image_alt",
     "image_credit",
     "image_ai_generated",
     "image_focal_x",
     "image_focal_y",
+)
+VERSIONED_FIELDS = (
+    "headline",
+    "slug",
+    *SECTION_FIELDS,
+    "ai_generated",
+    "topic",
+    *IMAGE_FIELDS,
     "source_list",
 )
 # The AI-drafted text an editor signs off. Only a change to these voids the sign-off: the

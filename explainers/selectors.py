@@ -28,7 +28,7 @@ from django.utils import timezone
 from newsroom.prepared import PLACEHOLDER_TEXT, PLACEHOLDER_TIME, PreparedQuery
 
 from . import page_cache, text
-from .models import VERSIONED_FIELDS, Explainer, Notice, RenditionSet, Topic
+from .models import IMAGE_FIELDS, VERSIONED_FIELDS, Explainer, Notice, RenditionSet, Topic
 
 # What a card (home, topic, search, related lists) shows of each revision.
 CARD_FIELDS = (
@@ -43,17 +43,7 @@ CARD_FIELDS = (
 
 
 # And what finds its lead image's renditions (renditions.pictures), for lists that show them.
-CARD_IMAGE_FIELDS = (
-    "id",
-    "image",
-    "image_alt",
-    "image_credit",
-    "image_ai_generated",
-    "image_focal_x",
-    "image_focal_y",
-    "image_width",
-    "image_height",
-)
+CARD_IMAGE_FIELDS = ("id", *IMAGE_FIELDS, "image_width", "image_height")
 
 
 # The explainer's own fields a card reads: the date, and which revision readers get now.
