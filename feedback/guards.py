@@ -4,9 +4,7 @@ The explainer page is cached and identical for every reader, so it cannot carry 
 token; the browser's own ``Sec-Fetch-Site`` and ``Origin`` headers say where a post came from.
 """
 
-import ipaddress
 import logging
-import re
 import time
 from urllib.parse import urlsplit
 
@@ -17,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
 from newsroom.cache import ResilientRedisCache, redis_error
-from newsroom.client_ip import one_client
+from newsroom.client_ip import client
 
 logger = logging.getLogger(__name__)
 
@@ -49,56 +47,15 @@ def is_cross_site(request: HttpRequest) -> bool:
     return origin != own and origin not in settings.CSRF_TRUSTED_ORIGINS
 
 
-def client_address(request: HttpRequest) -> str:
-    """The address the client connected from, as the outermost trusted proxy saw it.
-
-    Each of FEEDBACK_PROXY_COUNT proxies appends the address it got the request from to
-    FEEDBACK_CLIENT_IP_HEADER, so only that many entries from the right are theirs: anything
-    further left the client wrote, and may be anything. A header with fewer entries came
-    through fewer proxies (one was bypassed), and its left-most entry is the farthest one a
-    proxy wrote.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    header = settings.FEEDBACK_CLIENT_IP_HEADER
-    if not header:
-        return remote
-    value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-    if not entries:
-        return remote
-    return entries[-min(settings.FEEDBACK_PROXY_COUNT, len(entries))]
-
-
-def client_network(address: str) -> str | None:
-    """What counts as one client: an IPv4 address, or an IPv6 /64; None if not an address.
-
-    One home or phone gets a whole /64 and may use any address in it, so counting IPv6
-    addresses one by one would give every reader endless fresh allowances. An IPv6 address
-    that carries an IPv4 one (mapped, 6to4, Teredo) is that IPv4 client.
-    """
-    # Some proxies write the port too: "203.0.113.7:41234", "[2001:db8::1]:41234".
-    bracketed = re.fullmatch(r"\[([^\]]+)\](?::\d+)?", address)
-    if bracketed:
-        address = bracketed[1]
-    elif re.fullmatch(r"[0-9.]+:\d+", address):
-        address = address.rsplit(":", 1)[0]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    return str(one_client(ip))
-
-
 def client_key(request: HttpRequest) -> str:
     """A keyed hash of the client's network: enough to count its posts, useless to anyone else.
 
-    A header entry that is no address (a misconfigured or bypassed proxy) counts as the
-    connection's own address, so junk in it is never a new client.
+    The client is the login lockout's too (``newsroom.client_ip.client``).
     """
-    network = client_network(client_address(request)) or client_network(
-        request.META.get("REMOTE_ADDR", "")
-    )
-    return salted_hmac("feedback.client", network or "unknown", algorithm="sha256").hexdigest()[:32]
+    network = client(request)
+    return salted_hmac(
+        "feedback.client", str(network) if network is not None else "unknown", algorithm="sha256"
+    ).hexdigest()[:32]
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
