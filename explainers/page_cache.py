@@ -52,6 +52,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.exception import response_for_exception
 from django.db.models import Subquery
 from django.dispatch import Signal
 from django.http import (
@@ -552,6 +553,33 @@ def lookup(request: HttpRequest, query: Query) -> tuple[str | None, HttpResponse
 class ReaderFastPathMiddleware:
     """Answer what readers ask most without the session, CSRF, user and message layers.
 
+    For a public page (GET or HEAD): a 301 to the canonical address or a stored page is
+    answered here whoever asks, session cookie or not; a miss is rendered here when the
+    request has no session cookie, else down the stack. A ``sessionless`` view is called here.
+    tests/explainers/test_fast_path.py checks both ways answer alike.
+
+    ==============================  ============================  ===========================
+    Layer below                     Here                          Why
+    ==============================  ============================  ===========================
+    CommonMiddleware: Host check    re-done (``get_host()``)      a bad Host is a 400 still
+    CommonMiddleware: slash, www    skipped                       the path resolved as it is
+    CommonMiddleware: Content-      re-done on a miss (and set    clients and CDNs see the
+    Length                          by ``cached_response``)       same length either way
+    SessionMiddleware               skipped                       no session is read, so no
+                                                                  cookie and no Vary: Cookie
+    CsrfViewMiddleware              skipped                       GET and HEAD only; no form
+                                                                  on these pages posts
+    Authentication, OTP, messages   skipped                       the page is the same for
+                                                                  everyone, no user in it
+    DatabaseRoutingMiddleware       re-done                       the replica and the 503
+                                    (``serve_reader_page``)       for a database down
+    HistoryRequestMiddleware, Axes  skipped                       a reader's page writes
+                                                                  nothing and logs no one in
+    Handler: render, 404 and 500    re-done                       a TemplateResponse is
+                                    (``rendered``,                rendered, an exception is
+                                    ``response_for_exception``)   its page, with its length
+    ==============================  ============================  ===========================
+
     Public pages are the same for every reader, and views marked ``sessionless`` (the vote
     endpoint) read no session, user or message: none of those layers has anything to add, and
     skipping them makes a stored page cost little more than a static file, and a page rendered
@@ -582,9 +610,14 @@ class ReaderFastPathMiddleware:
                 # everyone, so nothing in it may come from them. Editors (a session) read the
                 # primary, and go down the stack.
                 request.resolver_match = match
-                response = db_router.serve_reader_page(
-                    request, match.func, match.args, match.kwargs
-                )
+                try:
+                    response = db_router.serve_reader_page(
+                        request, match.func, match.args, match.kwargs
+                    )
+                except Exception as exc:
+                    # Answered here (a 404 page, the 500 page) as the layers below would
+                    # answer it, so that it gets its Content-Length below as it does there.
+                    response = response_for_exception(request, exc)
                 if not response.streaming and not response.has_header("Content-Length"):
                     response["Content-Length"] = str(len(response.content))
                 return response
