@@ -190,10 +190,11 @@ def session_cookie():
 def answer(response) -> dict:
     """What a reader's client and a shared cache see of ``response``.
 
-    The body is compared byte for byte, without normalising anything: the site's policy
-    has no nonces (ContentSecurityPolicyMiddleware), reader pages carry no CSRF token (their
-    one form, search, is a GET) and nothing in them comes from the request but its address,
-    so any difference would be a page rendered differently for a session.
+    The body is compared byte for byte, nothing normalised: the site's policy has no
+    nonces (ContentSecurityPolicyMiddleware); reader pages carry no CSRF token (search is a
+    GET, and the vote form posts to a csrf_exempt view that checks its origin); nothing in
+    them comes from the request but its address. Any difference is a page rendered
+    differently for a session.
     """
     return {
         "status": response.status_code,
@@ -246,5 +247,9 @@ def test_a_readers_answer_is_the_sessions_answer_on_a_miss_and_a_hit(
     # too. Its bytes are the reader's and it sets no cookie (checked in fetch()), so a CDN
     # keeping it keeps what it would keep for a reader; a Set-Cookie makes it kept by no one
     # (kept_by_no_one_if_it_sets_cookies, test_a_malformed_session_cookie_...).
+    if method == "get":
+        # Every answer states its length, as CommonMiddleware has it state down the stack:
+        # the fast path's canonical 301s and 404s for a bad query value included.
+        assert reader_miss["Content-Length"] == str(len(reader_miss["body"]))
     if "public" in (reader_miss["Cache-Control"] or ""):
         assert "public" in session_miss["Cache-Control"]
