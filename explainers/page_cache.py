@@ -52,6 +52,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.exception import response_for_exception
 from django.db.models import Subquery
 from django.dispatch import Signal
 from django.http import (
@@ -552,6 +553,36 @@ def lookup(request: HttpRequest, query: Query) -> tuple[str | None, HttpResponse
 class ReaderFastPathMiddleware:
     """Answer what readers ask most without the session, CSRF, user and message layers.
 
+    For a public page (GET or HEAD): a 301 to the canonical address or a stored page is
+    answered here whoever asks, session cookie or not; a miss is rendered here when the
+    request has no session cookie, else down the stack. A ``sessionless`` view is called here.
+    tests/explainers/test_fast_path.py checks both ways answer alike. For public pages (the
+    vote, ``sessionless``, is answered by its view as it is):
+
+    ==============================  ============================  ===========================
+    Layer below                     Here                          Why
+    ==============================  ============================  ===========================
+    CommonMiddleware: Host check    re-done (``get_host()``)      a bad Host is a 400 still
+    CommonMiddleware: slash, www    skipped                       the path resolved as it
+                                                                  is; PREPEND_WWW is off
+    CommonMiddleware: Content-      re-done for every answer      clients and CDNs see the
+    Length                          here                          same length either way
+    SessionMiddleware               skipped                       no session is read, so no
+                                                                  cookie and no Vary: Cookie
+    CsrfViewMiddleware              skipped                       GET and HEAD only, and no
+                                                                  token in the pages (the
+                                                                  vote checks its origin)
+    Authentication, OTP, messages   skipped                       the page is the same for
+                                                                  everyone, no user in it
+    DatabaseRoutingMiddleware       re-done                       the replica and the 503
+                                    (``serve_reader_page``)       for a database down
+    HistoryRequestMiddleware, Axes  skipped                       a reader's page writes
+                                                                  nothing and logs no one in
+    Handler: render, 404 and 500    re-done                       a TemplateResponse is
+                                    (``rendered``,                rendered, an exception is
+                                    ``response_for_exception``)   its page, with its length
+    ==============================  ============================  ===========================
+
     Public pages are the same for every reader, and views marked ``sessionless`` (the vote
     endpoint) read no session, user or message: none of those layers has anything to add, and
     skipping them makes a stored page cost little more than a static file, and a page rendered
@@ -573,27 +604,37 @@ class ReaderFastPathMiddleware:
         if query is not None and request.method in SAFE_METHODS:
             # Django checks the Host header in CommonMiddleware, which a hit skips.
             request.get_host()
-            key, answer = lookup(request, query)
-            if answer is not None:
-                return answer
-            request.page_cache_key = key
-            if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-                # A reader's page is rendered past those layers too: it is the same bytes for
-                # everyone, so nothing in it may come from them. Editors (a session) read the
-                # primary, and go down the stack.
-                request.resolver_match = match
-                response = db_router.serve_reader_page(
-                    request, match.func, match.args, match.kwargs
-                )
-                if not response.streaming and not response.has_header("Content-Length"):
-                    response["Content-Length"] = str(len(response.content))
-                return response
-            return kept_by_no_one_if_it_sets_cookies(self.get_response(request))
+            try:
+                response = self.answer_page(request, match, query)
+            except Exception as exc:
+                # Answered here (a 404 page, the 500 page) as the layers below would answer it,
+                # so that it states its length below as it does there.
+                response = response_for_exception(request, exc)
+            if response is None:
+                return kept_by_no_one_if_it_sets_cookies(self.get_response(request))
+            if not response.streaming and not response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+            return response
         elif getattr(match.func, "sessionless", False):
             request.get_host()
             request.resolver_match = match
             return match.func(request, *match.args, **match.kwargs)
         return self.get_response(request)
+
+    def answer_page(self, request, match, query) -> HttpResponse | None:
+        """A public page's answer here: a canonical 301, a stored page, or a reader's miss
+        rendered; None for a miss with a session cookie, which goes down the stack."""
+        key, answer = lookup(request, query)
+        if answer is not None:
+            return answer
+        request.page_cache_key = key
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            # Editors (a session) read the primary, and go down the stack.
+            return None
+        # A reader's page is rendered past those layers too: it is the same bytes for
+        # everyone, so nothing in it may come from them.
+        request.resolver_match = match
+        return db_router.serve_reader_page(request, match.func, match.args, match.kwargs)
 
 
 def kept_by_no_one_if_it_sets_cookies(response: HttpResponse) -> HttpResponse:

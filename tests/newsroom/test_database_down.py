@@ -120,3 +120,27 @@ def test_a_malformed_session_cookie_with_the_database_down_is_503(client, primar
     primary_down()
     client.cookies["sessionid"] = "garbage"
     assert_unavailable(client.get(explainer.get_absolute_url()))
+
+
+def test_a_sessions_503_is_the_readers_503(client, primary_down):
+    """With the database down, a miss with a session cookie (whole stack) gets the fast
+    path's 503: same status, body and headers, Content-Length included."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    explainer = ExplainerFactory(published=True)
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session["seen"] = True
+    session.save()
+    primary_down()
+    headers = ("Content-Type", "Content-Length", "Cache-Control", "Retry-After", "Vary")
+    answers = []
+    for cookie in (None, session.session_key):
+        client.cookies.clear()
+        if cookie:
+            client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+        response = client.get(explainer.get_absolute_url())
+        assert_unavailable(response)
+        answers.append((response.content, {name: response.get(name) for name in headers}))
+    assert answers[0] == answers[1]
