@@ -266,6 +266,17 @@ def test_publishing_needs_a_complete_headline(headline, reason):
     assert "publish" in [step.name for step, _ in workflow.blocked_steps(explainer, editor())]
 
 
+@pytest.mark.parametrize(
+    "headline", ["2026 budget: what changes", "'Robust guarantees' for Ukraine", "[Live] Talks"]
+)
+def test_a_headline_that_sorts_before_the_placeholder_is_still_a_headline(headline):
+    """Only the placeholder itself blocks publishing, not headlines that start with a digit,
+    a quote or a bracket."""
+    explainer = ExplainerFactory(headline=headline)
+    services.explainer_publish(explainer=explainer, user=editor())
+    assert Explainer.objects.published().get().live_revision.headline == headline
+
+
 def test_changes_to_a_live_headline_need_a_complete_one():
     """A published explainer's edit to a placeholder headline is not published either."""
     explainer = ExplainerFactory(published=True, headline="Leaders agree to meet")
