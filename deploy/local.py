@@ -60,9 +60,17 @@ class TopologyError(Exception):
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports: each socket is held until all are chosen, or the
+    system may hand out one port twice (seen: Varnish given Redis's port)."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind((HOST, 0))
+        return [sock.getsockname()[1] for sock in socks]
 
 
 def which(name: str) -> str | None:
@@ -232,19 +240,19 @@ class Topology:
         self.run_dir.chmod(0o711)
         self.logs = self.run_dir / "logs"
         self.logs.mkdir(exist_ok=True)
-        self.edge_port, self.varnish_port, self.balancer_port, self.redis_port = (
-            free_port() for _ in range(4)
-        )
-        self.app_ports = [free_port() for _ in range(self.app_servers)]
+        ports = free_ports(6 + self.app_servers)
+        self.edge_port, self.varnish_port, self.balancer_port, self.redis_port = ports[:4]
+        primary_port, replica_port = ports[4:6]
+        self.app_ports = ports[6:]
         pg_dir = self.run_dir / "pg"
         pg_dir.mkdir(exist_ok=True)
         pg_dir.chmod(0o711)
         self.pg_dir = pg_dir
         self.primary = Postgres(
-            "primary", pg_dir / "primary", free_port(), pg_dir / "primary.log", pg_dir
+            "primary", pg_dir / "primary", primary_port, pg_dir / "primary.log", pg_dir
         )
         self.replica = Postgres(
-            "replica", pg_dir / "replica", free_port(), pg_dir / "replica.log", pg_dir
+            "replica", pg_dir / "replica", replica_port, pg_dir / "replica.log", pg_dir
         )
         self.processes: dict[str, Process] = {}
         self.secret_key = secrets.token_urlsafe(50)
